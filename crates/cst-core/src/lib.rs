@@ -1,0 +1,32 @@
+//! `cst-core`: the pure, synchronous and deterministic heart of CryptoSmartTrader.
+//!
+//! Nothing here reads a clock or does I/O: time arrives inside values, data arrives as text or
+//! rows. That keeps every rule (numbers, candles, data quality, resampling) testable on real
+//! recorded data without a runtime.
+//!
+//! Tour:
+//! - [`num`]: exact `Price`, `Qty`, `Money` (decimal, never NaN) and tick/lot rounding.
+//! - [`time`]: `Timestamp` (ns since the Unix epoch, UTC) and [`interval::Interval`].
+//! - [`pair`] and [`instrument`]: Kraken's asset and pair naming, AssetPairs metadata.
+//! - [`candle`] and [`trade`]: market data records.
+//! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
+//! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
+
+pub mod candle;
+pub mod instrument;
+pub mod interval;
+pub mod num;
+pub mod ohlcvt;
+pub mod pair;
+pub mod quality;
+pub mod resample;
+pub mod time;
+pub mod trade;
+
+pub use candle::{Candle, CandleRow};
+pub use instrument::{Instrument, InstrumentSet};
+pub use interval::Interval;
+pub use num::{Money, Price, Qty};
+pub use pair::Pair;
+pub use time::Timestamp;
+pub use trade::{Side, Trade};

@@ -1,0 +1,1 @@
+//! Market intelligence: sentiment, governed LLM analysis, news and social ingestion.

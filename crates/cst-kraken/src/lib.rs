@@ -1,0 +1,1 @@
+//! Kraken REST and WebSocket v2 client, signing, rate limiters, recorder.

@@ -1,0 +1,1 @@
+//! Datasets, models, calibration, conformal prediction, validation.

@@ -1,0 +1,1 @@
+//! HTTP API, web dashboard and Prometheus metrics.
