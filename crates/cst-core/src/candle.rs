@@ -84,7 +84,8 @@ impl CandleRow {
         if interval.floor_secs(self.time) != self.time {
             return Err(CandleError::Misaligned { time: self.time, interval });
         }
-        let open_time = Timestamp::from_secs(self.time).map_err(|_| CandleError::Misaligned { time: self.time, interval })?;
+        let open_time =
+            Timestamp::from_secs(self.time).map_err(|_| CandleError::Misaligned { time: self.time, interval })?;
         Ok(Candle { open_time, interval, open, high, low, close, volume, trades: self.trades as u64 })
     }
 }
@@ -149,8 +150,14 @@ mod tests {
 
     #[test]
     fn rejects_high_below_low_and_close_above_high() {
-        assert!(matches!(row(dec!(2), dec!(1), dec!(3), dec!(2)).validate(Interval::H1), Err(CandleError::Ohlc { .. })));
-        assert!(matches!(row(dec!(2), dec!(3), dec!(1), dec!(4)).validate(Interval::H1), Err(CandleError::Ohlc { .. })));
+        assert!(matches!(
+            row(dec!(2), dec!(1), dec!(3), dec!(2)).validate(Interval::H1),
+            Err(CandleError::Ohlc { .. })
+        ));
+        assert!(matches!(
+            row(dec!(2), dec!(3), dec!(1), dec!(4)).validate(Interval::H1),
+            Err(CandleError::Ohlc { .. })
+        ));
     }
 
     #[test]

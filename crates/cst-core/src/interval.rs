@@ -108,10 +108,7 @@ impl FromStr for Interval {
             "weekly" => return Ok(Interval::W1),
             _ => {}
         }
-        t.parse::<u32>()
-            .ok()
-            .and_then(Self::from_minutes)
-            .ok_or_else(|| UnknownInterval(s.to_string()))
+        t.parse::<u32>().ok().and_then(Self::from_minutes).ok_or_else(|| UnknownInterval(s.to_string()))
     }
 }
 

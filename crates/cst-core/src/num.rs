@@ -34,9 +34,7 @@ pub enum NumError {
 /// Parses decimal text strictly: plain or scientific notation, never NaN/inf.
 pub fn parse_decimal(text: &str) -> Result<Decimal, NumError> {
     let t = text.trim();
-    Decimal::from_str(t)
-        .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|_| NumError::NotANumber(t.to_string()))
+    Decimal::from_str(t).or_else(|_| Decimal::from_scientific(t)).map_err(|_| NumError::NotANumber(t.to_string()))
 }
 
 /// Converts a float that came from a feature or model into a decimal, refusing NaN/inf.
@@ -330,10 +328,7 @@ mod tests {
     #[test]
     fn price_smaller_than_half_a_tick_cannot_round_to_zero() {
         let p = Price::parse("0.04").unwrap();
-        assert!(matches!(
-            p.round_to_tick(dec!(0.1), Rounding::Nearest),
-            Err(NumError::RoundsToZero(..))
-        ));
+        assert!(matches!(p.round_to_tick(dec!(0.1), Rounding::Nearest), Err(NumError::RoundsToZero(..))));
     }
 
     #[test]

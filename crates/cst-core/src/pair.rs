@@ -38,10 +38,8 @@ const LEGACY_ASSETS: &[(&str, &str)] = &[
 const ALIASES: &[(&str, &str)] = &[("BTC", "XBT"), ("DOGE", "XDG")];
 
 /// Quote currencies tried, longest first, when a pair is written without a separator.
-const QUOTES: &[&str] = &[
-    "USDT", "USDC", "PYUSD", "USD", "EUR", "GBP", "JPY", "CAD", "CHF", "AUD", "DAI", "XBT", "BTC",
-    "ETH", "DOT",
-];
+const QUOTES: &[&str] =
+    &["USDT", "USDC", "PYUSD", "USD", "EUR", "GBP", "JPY", "CAD", "CHF", "AUD", "DAI", "XBT", "BTC", "ETH", "DOT"];
 
 /// Normalizes one asset code to Kraken's altname (`XXBT` → `XBT`, `BTC` → `XBT`).
 pub fn normalize_asset(code: &str) -> String {
@@ -62,9 +60,7 @@ pub fn v2_asset(altname: &str) -> &str {
 
 /// A pair name that could not be split into base and quote.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown pair {0:?}: cannot tell base from quote; pass it explicitly as BASE/QUOTE, e.g. --pair XBT/USD"
-)]
+#[error("unknown pair {0:?}: cannot tell base from quote; pass it explicitly as BASE/QUOTE, e.g. --pair XBT/USD")]
 pub struct UnknownPair(pub String);
 
 /// A spot market: base asset priced in quote asset, both as Kraken altnames.

@@ -234,14 +234,23 @@ fn timeliness(last_open: Option<i64>, interval: Interval, now: Option<Timestamp>
 
 /// Assesses one series given in stored/file order. `now` is the shell's clock (None in
 /// backtests); `mode` decides whether staleness blocks.
-pub fn assess(pair: &str, interval: Interval, rows: &[CandleRow], now: Option<Timestamp>, mode: GateMode) -> QualityReport {
-    let (mut accuracy, mut validity, mut uniqueness) = (Accuracy::default(), Validity::default(), Uniqueness::default());
+pub fn assess(
+    pair: &str,
+    interval: Interval,
+    rows: &[CandleRow],
+    now: Option<Timestamp>,
+    mode: GateMode,
+) -> QualityReport {
+    let (mut accuracy, mut validity, mut uniqueness) =
+        (Accuracy::default(), Validity::default(), Uniqueness::default());
     let mut prev: Option<i64> = None;
     for r in rows {
         check_row(r, interval, &mut accuracy, &mut validity);
         match prev {
             Some(p) if r.time == p => uniqueness.duplicate_times.push(r.time, "repeats the previous timestamp".into()),
-            Some(p) if r.time < p => uniqueness.out_of_order.push(r.time, format!("older than previous {}", fmt_time(p))),
+            Some(p) if r.time < p => {
+                uniqueness.out_of_order.push(r.time, format!("older than previous {}", fmt_time(p)))
+            }
             _ => {}
         }
         prev = Some(prev.map_or(r.time, |p| p.max(r.time)));
@@ -295,7 +304,11 @@ impl QualityReport {
             r.push("no data".into());
         }
         if mode == GateMode::Production && self.timeliness.stale {
-            r.push(format!("stale: last candle closed {}s ago (max {}s)", self.timeliness.age_secs.unwrap_or(0), self.timeliness.max_age_secs));
+            r.push(format!(
+                "stale: last candle closed {}s ago (max {}s)",
+                self.timeliness.age_secs.unwrap_or(0),
+                self.timeliness.max_age_secs
+            ));
         }
         r
     }
@@ -324,7 +337,15 @@ impl QualityReport {
 /// Compares a coarser series with the finer one resampled, bucket by bucket.
 pub fn consistency(fine: &[CandleRow], from: Interval, coarse: &[CandleRow], to: Interval) -> Option<Consistency> {
     let built = resample(fine, from, to).ok()?;
-    let mut result = Consistency { from, to, compared: 0, matched: 0, mismatched: Findings::default(), coarse_only: 0, fine_only: 0 };
+    let mut result = Consistency {
+        from,
+        to,
+        compared: 0,
+        matched: 0,
+        mismatched: Findings::default(),
+        coarse_only: 0,
+        fine_only: 0,
+    };
     let (mut i, mut j) = (0, 0);
     while i < built.len() || j < coarse.len() {
         match (built.get(i), coarse.get(j)) {
@@ -356,7 +377,12 @@ pub fn consistency(fine: &[CandleRow], from: Interval, coarse: &[CandleRow], to:
 }
 
 fn same_values(a: &CandleRow, b: &CandleRow) -> bool {
-    a.open == b.open && a.high == b.high && a.low == b.low && a.close == b.close && a.volume == b.volume && a.trades == b.trades
+    a.open == b.open
+        && a.high == b.high
+        && a.low == b.low
+        && a.close == b.close
+        && a.volume == b.volume
+        && a.trades == b.trades
 }
 
 fn describe_mismatch(built: &CandleRow, stored: &CandleRow) -> String {

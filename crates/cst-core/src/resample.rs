@@ -56,17 +56,52 @@ mod tests {
 
     #[test]
     fn combines_first_open_extremes_last_close_and_sums() {
-        let a = CandleRow { time: 0, open: dec!(10), high: dec!(12), low: dec!(9), close: dec!(11), volume: dec!(1.5), trades: 3 };
-        let b = CandleRow { time: 600, open: dec!(11), high: dec!(13), low: dec!(10), close: dec!(12), volume: dec!(0.25), trades: 2 };
+        let a = CandleRow {
+            time: 0,
+            open: dec!(10),
+            high: dec!(12),
+            low: dec!(9),
+            close: dec!(11),
+            volume: dec!(1.5),
+            trades: 3,
+        };
+        let b = CandleRow {
+            time: 600,
+            open: dec!(11),
+            high: dec!(13),
+            low: dec!(10),
+            close: dec!(12),
+            volume: dec!(0.25),
+            trades: 2,
+        };
         let out = resample(&[a, b], Interval::M5, Interval::M15).unwrap();
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0], CandleRow { time: 0, open: dec!(10), high: dec!(13), low: dec!(9), close: dec!(12), volume: dec!(1.75), trades: 5 });
+        assert_eq!(
+            out[0],
+            CandleRow {
+                time: 0,
+                open: dec!(10),
+                high: dec!(13),
+                low: dec!(9),
+                close: dec!(12),
+                volume: dec!(1.75),
+                trades: 5
+            }
+        );
     }
 
     #[test]
     fn refuses_non_multiples_and_unordered_input() {
         assert!(resample(&[], Interval::H4, Interval::H1).is_err());
-        let r = CandleRow { time: 300, open: dec!(1), high: dec!(1), low: dec!(1), close: dec!(1), volume: dec!(1), trades: 1 };
+        let r = CandleRow {
+            time: 300,
+            open: dec!(1),
+            high: dec!(1),
+            low: dec!(1),
+            close: dec!(1),
+            volume: dec!(1),
+            trades: 1,
+        };
         assert_eq!(resample(&[r.clone(), r], Interval::M5, Interval::M15), Err(ResampleError::Unordered(300)));
     }
 }

@@ -22,11 +22,7 @@ pub fn shared_data_dir() -> PathBuf {
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let p = workspace.join("../shared/data");
-    assert!(
-        p.is_dir(),
-        "shared market data not found at {} (set {ENV_VAR} to its location)",
-        p.display()
-    );
+    assert!(p.is_dir(), "shared market data not found at {} (set {ENV_VAR} to its location)", p.display());
     p.canonicalize().unwrap_or(p)
 }
 
