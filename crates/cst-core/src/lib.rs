@@ -13,6 +13,7 @@
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
 
 pub mod candle;
+pub mod indicators;
 pub mod instrument;
 pub mod interval;
 pub mod num;
