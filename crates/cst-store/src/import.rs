@@ -162,11 +162,11 @@ pub fn read_file(
         if line.trim().is_empty() {
             continue;
         }
-        if n == 1 {
-            if let Some(l) = Layout::from_header(&line).map_err(|e| bad(e.to_string()))? {
-                layout = l;
-                continue;
-            }
+        if n == 1
+            && let Some(l) = Layout::from_header(&line).map_err(|e| bad(e.to_string()))?
+        {
+            layout = l;
+            continue;
         }
         let row = layout.parse_line(&line).map_err(|e| bad(e.to_string()))?;
         row.validate(interval).map_err(|e| bad(e.to_string()))?;
