@@ -74,7 +74,10 @@ impl Spec for KeltnerSpec {
     }
 }
 
-/// Keltner channel: EMA(`period`) of the typical price ± `multiplier` × ATR(`atr_period`).
+/// Keltner channel: EMA(`period`) of the typical price ± `multiplier` × ATR(`atr_period`). As in
+/// the engine, the ATR is Wilder's, seeded on the `atr_period` bars that end at the first band bar
+/// (bar `lookback`), so its values equal ATR computed on the series from bar
+/// `lookback − atr_period` on.
 pub type Keltner = Streaming<KeltnerSpec>;
 
 impl Keltner {
