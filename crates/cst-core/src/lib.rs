@@ -11,8 +11,11 @@
 //! - [`candle`] and [`trade`]: market data records.
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
+//! - [`indicators`], [`features`] and [`regime`]: TA-Lib-exact indicators (streaming = batch), the
+//!   causal feature pipeline and the market regime per candle.
 
 pub mod candle;
+pub mod features;
 pub mod indicators;
 pub mod instrument;
 pub mod interval;
@@ -20,6 +23,7 @@ pub mod num;
 pub mod ohlcvt;
 pub mod pair;
 pub mod quality;
+pub mod regime;
 pub mod resample;
 pub mod time;
 pub mod trade;
