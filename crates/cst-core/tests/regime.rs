@@ -49,7 +49,7 @@ fn every_regime_occurs_and_warm_up_gives_none() {
     let warm_up = r.iter().take_while(|x| x.is_none()).count();
     assert_eq!(warm_up, 30 + 365 - 1, "realized vol then a full rank window");
     for want in Regime::ALL {
-        assert!(r.iter().any(|x| *x == Some(want)), "{want:?} never occurs");
+        assert!(r.contains(&Some(want)), "{want:?} never occurs");
     }
     assert!(r[warm_up..].iter().all(Option::is_some));
 }
