@@ -79,14 +79,22 @@ impl TrailingRank {
 
     /// Adds `x`; once the window is full, the fraction of its values at or below `x`.
     fn push(&mut self, x: f64) -> Option<f64> {
-        let at = self.sorted.partition_point(|v| v.total_cmp(&x).is_lt());
-        self.sorted.insert(at, x);
         self.order.push_back(x);
-        if self.order.len() > self.len
-            && let Some(old) = self.order.pop_front()
-        {
-            let at = self.sorted.partition_point(|v| v.total_cmp(&old).is_lt());
-            self.sorted.remove(at);
+        let old = (self.order.len() > self.len).then(|| self.order.pop_front()).flatten();
+        let q = self.sorted.partition_point(|v| v.total_cmp(&x).is_lt());
+        match old {
+            // Replace the leaving value by the new one with a single shift of the values between.
+            Some(old) => {
+                let p = self.sorted.partition_point(|v| v.total_cmp(&old).is_lt());
+                if p < q {
+                    self.sorted.copy_within(p + 1..q, p);
+                    self.sorted[q - 1] = x;
+                } else {
+                    self.sorted.copy_within(q..p, q + 1);
+                    self.sorted[q] = x;
+                }
+            }
+            None => self.sorted.insert(q, x),
         }
         if self.order.len() < self.len {
             return None;
@@ -127,13 +135,21 @@ impl RegimeDetector {
     pub fn update(&mut self, bar: Bar) -> Option<Regime> {
         let adx = self.adx.update(bar);
         let (plus, minus) = (self.plus_di.update(bar), self.minus_di.update(bar));
-        let rank = self.vol.update(bar.close).and_then(|v| self.rank.push(v));
-        let (adx, plus, minus, rank) = (adx?, plus?, minus?, rank?);
+        let vol = self.vol.update(bar.close);
+        self.classify(adx, plus.zip(minus).map(|(p, m)| p - m), vol)
+    }
+
+    /// Classifies from ADX, +DI − DI and realized volatility computed elsewhere with this
+    /// detector's periods (the feature pipeline already has them); call once per candle, in
+    /// order, instead of [`Self::update`].
+    pub fn classify(&mut self, adx: Option<f64>, di_diff: Option<f64>, realized_vol: Option<f64>) -> Option<Regime> {
+        let rank = realized_vol.and_then(|v| self.rank.push(v));
+        let (adx, di_diff, rank) = (adx?, di_diff?, rank?);
         Some(if rank >= self.params.high_vol_rank {
             Regime::HighVolatility
-        } else if adx >= self.params.adx_trend && plus > minus {
+        } else if adx >= self.params.adx_trend && di_diff > 0.0 {
             Regime::TrendUp
-        } else if adx >= self.params.adx_trend && minus > plus {
+        } else if adx >= self.params.adx_trend && di_diff < 0.0 {
             Regime::TrendDown
         } else {
             Regime::Range
@@ -147,6 +163,11 @@ impl RegimeDetector {
         }
     }
 
+    /// The parameters.
+    pub fn params(&self) -> RegimeParams {
+        self.params
+    }
+
     /// The regime of every bar of a series, by the same streaming code.
     pub fn batch(
         params: RegimeParams,
@@ -154,5 +175,26 @@ impl RegimeDetector {
     ) -> Result<Vec<Option<Regime>>, IndicatorError> {
         let mut d = Self::new(params)?;
         Ok(bars.into_iter().map(|b| d.update(b)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_rank_equals_counting_the_window_on_real_closes() {
+        let text = cst_testdata::read_text("kraken/ohlcvt/daily/BTCUSD_Daily_OHLC.csv");
+        let closes: Vec<f64> =
+            text.lines().skip(1).map(|l| l.split(',').nth(4).expect("close").parse().expect("number")).collect();
+        let n = 50;
+        let mut rank = TrailingRank::new(n);
+        for (i, x) in closes.iter().enumerate() {
+            let want = (i + 1 >= n).then(|| {
+                let w = &closes[i + 1 - n..=i];
+                w.iter().filter(|v| **v <= *x).count() as f64 / n as f64
+            });
+            assert_eq!(rank.push(*x), want, "row {i}");
+        }
     }
 }

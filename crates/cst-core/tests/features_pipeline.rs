@@ -91,3 +91,20 @@ fn context_must_be_a_multiple_of_the_base_interval() {
     c.contexts = vec![Interval::H1];
     assert!(FeaturePipeline::new(c).is_err());
 }
+
+#[test]
+fn regime_columns_equal_the_standalone_regime_detector() {
+    use cst_core::regime::{Regime, RegimeDetector, RegimeParams};
+    let rows = support::rows(XBT_HOURLY)[20_000..21_500].to_vec();
+    let m = compute(FeatureConfig::default_for(Interval::H1), &rows).expect("features");
+    let want = RegimeDetector::batch(RegimeParams::default(), rows.iter().map(bar_of)).expect("regimes");
+    let cols: Vec<usize> = Regime::ALL.iter().map(|r| col(&m, &format!("regime_{}", r.name()))).collect();
+    let mut classified = 0;
+    for (i, w) in want.iter().enumerate() {
+        for (r, k) in Regime::ALL.iter().zip(&cols) {
+            assert_eq!(m.row(i)[*k], w.map(|w| f64::from(u8::from(w == *r))), "row {i} {r:?}");
+        }
+        classified += usize::from(w.is_some());
+    }
+    assert!(classified > 700);
+}

@@ -43,6 +43,15 @@ fn position(x: f64, lower: f64, upper: f64) -> Option<f64> {
     (upper > lower).then(|| (x - lower) / (upper - lower))
 }
 
+/// Periods and output positions of the base values the regime detector can reuse.
+pub(crate) const ADX_PERIOD: usize = 14;
+/// Returns in the base block's realized volatility.
+pub(crate) const RV_PERIOD: usize = 24;
+/// Positions of `rv_24`, `adx_14` and `di_diff_14` in [`BASE_NAMES`].
+pub(crate) const RV_AT: usize = 5;
+pub(crate) const ADX_AT: usize = 11;
+pub(crate) const DI_DIFF_AT: usize = 12;
+
 /// Names of the base block, in output order.
 pub const BASE_NAMES: [&str; 25] = [
     "ret_1",
@@ -102,14 +111,14 @@ impl BaseBlock {
     pub(crate) fn new() -> Result<Self, IndicatorError> {
         Ok(Self {
             closes: Closes::new(RETURN_HORIZONS[2] + 3),
-            rv: RealizedVol::new(24)?,
+            rv: RealizedVol::new(RV_PERIOD)?,
             natr: Natr::new(14)?,
             rsi: Rsi::new(14)?,
             macd: Macd::new(12, 26, 9)?,
             bb: Bbands::new(20, 2.0, 2.0)?,
-            adx: Adx::new(14)?,
-            plus_di: PlusDi::new(14)?,
-            minus_di: MinusDi::new(14)?,
+            adx: Adx::new(ADX_PERIOD)?,
+            plus_di: PlusDi::new(ADX_PERIOD)?,
+            minus_di: MinusDi::new(ADX_PERIOD)?,
             stoch: Stoch::new(14, 3, 3)?,
             cci: Cci::new(14)?,
             mfi: Mfi::new(14)?,

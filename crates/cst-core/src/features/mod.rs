@@ -164,7 +164,13 @@ impl FeaturePipeline {
             rest[at..at + CONTEXT_NAMES.len()].copy_from_slice(&ctx.block.latest);
             at += CONTEXT_NAMES.len();
         }
-        let regime = self.regime.update(bar);
+        let p = self.regime.params();
+        let regime = if p.adx_period == block::ADX_PERIOD && p.vol_period == block::RV_PERIOD {
+            // Same periods: reuse the base block's values instead of computing them twice.
+            self.regime.classify(base_out[block::ADX_AT], base_out[block::DI_DIFF_AT], base_out[block::RV_AT])
+        } else {
+            self.regime.update(bar)
+        };
         for (slot, r) in rest[at..].iter_mut().zip(Regime::ALL) {
             *slot = regime.map(|g| f64::from(u8::from(g == r)));
         }
