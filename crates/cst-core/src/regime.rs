@@ -77,15 +77,17 @@ impl TrailingRank {
         Self { len, order: VecDeque::with_capacity(len + 1), sorted: Vec::with_capacity(len + 1) }
     }
 
-    /// Adds `x`; once the window is full, the fraction of its values at or below `x`.
-    fn push(&mut self, x: f64) -> Option<f64> {
+    /// Adds `x`; once the window is full, whether at least `count` of its values are at or
+    /// below `x` (the rank test `rank >= count / len` without computing the rank).
+    fn push(&mut self, x: f64, count: usize) -> Option<bool> {
         self.order.push_back(x);
         let old = (self.order.len() > self.len).then(|| self.order.pop_front()).flatten();
-        let q = self.sorted.partition_point(|v| v.total_cmp(&x).is_lt());
+        // Realized volatilities are finite and non-negative, so `<` is a total order here.
+        let q = self.sorted.partition_point(|v| *v < x);
         match old {
             // Replace the leaving value by the new one with a single shift of the values between.
             Some(old) => {
-                let p = self.sorted.partition_point(|v| v.total_cmp(&old).is_lt());
+                let p = self.sorted.partition_point(|v| *v < old);
                 if p < q {
                     self.sorted.copy_within(p + 1..q, p);
                     self.sorted[q - 1] = x;
@@ -99,8 +101,8 @@ impl TrailingRank {
         if self.order.len() < self.len {
             return None;
         }
-        let at_or_below = self.sorted.partition_point(|v| v.total_cmp(&x).is_le());
-        Some(at_or_below as f64 / self.len as f64)
+        // At least `count` values are <= x exactly when the count-th smallest is.
+        Some(count == 0 || self.sorted[count - 1] <= x)
     }
 }
 
@@ -113,6 +115,8 @@ pub struct RegimeDetector {
     minus_di: MinusDi,
     vol: RealizedVol,
     rank: TrailingRank,
+    /// Values at or below the current one that make its rank reach `high_vol_rank`.
+    high_vol_count: usize,
 }
 
 impl RegimeDetector {
@@ -128,6 +132,7 @@ impl RegimeDetector {
             minus_di: MinusDi::new(params.adx_period)?,
             vol: RealizedVol::new(params.vol_period)?,
             rank: TrailingRank::new(params.rank_window),
+            high_vol_count: (params.high_vol_rank * params.rank_window as f64).ceil() as usize,
         })
     }
 
@@ -143,9 +148,9 @@ impl RegimeDetector {
     /// detector's periods (the feature pipeline already has them); call once per candle, in
     /// order, instead of [`Self::update`].
     pub fn classify(&mut self, adx: Option<f64>, di_diff: Option<f64>, realized_vol: Option<f64>) -> Option<Regime> {
-        let rank = realized_vol.and_then(|v| self.rank.push(v));
-        let (adx, di_diff, rank) = (adx?, di_diff?, rank?);
-        Some(if rank >= self.params.high_vol_rank {
+        let high_vol = realized_vol.and_then(|v| self.rank.push(v, self.high_vol_count));
+        let (adx, di_diff, high_vol) = (adx?, di_diff?, high_vol?);
+        Some(if high_vol {
             Regime::HighVolatility
         } else if adx >= self.params.adx_trend && di_diff > 0.0 {
             Regime::TrendUp
@@ -183,18 +188,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trailing_rank_equals_counting_the_window_on_real_closes() {
+    fn trailing_rank_test_equals_counting_the_window_on_real_closes() {
         let text = cst_testdata::read_text("kraken/ohlcvt/daily/BTCUSD_Daily_OHLC.csv");
         let closes: Vec<f64> =
             text.lines().skip(1).map(|l| l.split(',').nth(4).expect("close").parse().expect("number")).collect();
-        let n = 50;
+        let (n, count) = (50, 45);
         let mut rank = TrailingRank::new(n);
+        let mut high = 0;
         for (i, x) in closes.iter().enumerate() {
             let want = (i + 1 >= n).then(|| {
                 let w = &closes[i + 1 - n..=i];
-                w.iter().filter(|v| **v <= *x).count() as f64 / n as f64
+                w.iter().filter(|v| **v <= *x).count() >= count
             });
-            assert_eq!(rank.push(*x), want, "row {i}");
+            assert_eq!(rank.push(*x, count), want, "row {i}");
+            high += usize::from(want == Some(true));
         }
+        assert!(high > 100 && high < closes.len() / 2, "{high}");
     }
 }

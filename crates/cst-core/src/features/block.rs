@@ -3,15 +3,16 @@
 //! z-scores), so models see the same numbers across pairs and price levels.
 
 use crate::indicators::{
-    Adx, Bar, Bbands, Cci, Donchian, Ema, IndicatorError, Macd, Mfi, MinusDi, Natr, PlusDi, RealizedVol, RollingVwap,
-    Rsi, SessionVwap, Sma, Stoch, WillR, ZScore,
+    Adx, Bar, Bbands, Ema, IndicatorError, Macd, Mfi, MinusDi, Natr, PlusDi, RealizedVol, RollingVwap, Rsi,
+    SessionVwap, Sma, Stoch, WillR, ZScore,
 };
 use std::collections::VecDeque;
 
 /// Log-return horizons of the base block, in bars.
 const RETURN_HORIZONS: [usize; 3] = [1, 4, 24];
 
-/// The last closes, enough for the longest return horizon and the lags.
+/// The logarithms of the last closes, enough for the longest return horizon and the lags (one
+/// logarithm per candle; a return is a difference).
 #[derive(Debug, Clone)]
 struct Closes {
     past: VecDeque<f64>,
@@ -24,14 +25,14 @@ impl Closes {
     }
 
     fn push(&mut self, close: f64) {
-        self.past.push_front(close);
+        self.past.push_front(close.ln());
         self.past.truncate(self.cap);
     }
 
     /// Log return from `k` bars before `lag` bars ago to `lag` bars ago.
     fn log_return(&self, k: usize, lag: usize) -> Option<f64> {
         let (now, then) = (self.past.get(lag)?, self.past.get(lag + k)?);
-        Some((now / then).ln())
+        Some(now - then)
     }
 }
 
@@ -52,8 +53,10 @@ pub(crate) const RV_AT: usize = 5;
 pub(crate) const ADX_AT: usize = 11;
 pub(crate) const DI_DIFF_AT: usize = 12;
 
-/// Names of the base block, in output order.
-pub const BASE_NAMES: [&str; 25] = [
+/// Names of the base block, in output order. CCI and the Donchian position are left out on
+/// purpose: on candles they carry what `close_z20`, `stoch_k` and `willr_14` already carry, and
+/// they are the two most expensive streams per candle.
+pub const BASE_NAMES: [&str; 23] = [
     "ret_1",
     "ret_1_lag1",
     "ret_1_lag2",
@@ -68,12 +71,10 @@ pub const BASE_NAMES: [&str; 25] = [
     "adx_14",
     "di_diff_14",
     "stoch_k",
-    "cci_14",
     "mfi_14",
     "willr_14",
     "ema20_dist",
     "ema50_dist",
-    "donchian20_pos",
     "vwap24_dist",
     "vwap_session_dist",
     "close_z20",
@@ -94,12 +95,10 @@ pub(crate) struct BaseBlock {
     plus_di: PlusDi,
     minus_di: MinusDi,
     stoch: Stoch,
-    cci: Cci,
     mfi: Mfi,
     willr: WillR,
     ema20: Ema,
     ema50: Ema,
-    donchian: Donchian,
     vwap24: RollingVwap,
     session_vwap: SessionVwap,
     close_z: ZScore,
@@ -120,12 +119,10 @@ impl BaseBlock {
             plus_di: PlusDi::new(ADX_PERIOD)?,
             minus_di: MinusDi::new(ADX_PERIOD)?,
             stoch: Stoch::new(14, 3, 3)?,
-            cci: Cci::new(14)?,
             mfi: Mfi::new(14)?,
             willr: WillR::new(14)?,
             ema20: Ema::new(20)?,
             ema50: Ema::new(50)?,
-            donchian: Donchian::new(20)?,
             vwap24: RollingVwap::new(24)?,
             session_vwap: SessionVwap::new(86_400)?,
             close_z: ZScore::new(20)?,
@@ -141,11 +138,10 @@ impl BaseBlock {
         let macd = self.macd.update(c);
         let bb = self.bb.update(c);
         let (plus, minus) = (self.plus_di.update(b), self.minus_di.update(b));
-        let donchian = self.donchian.update(b);
         // Volume enters as its logarithm so one huge print does not dominate the window.
         let log_volume = (b.volume > 0.0).then(|| b.volume.ln());
         let volume_sma = self.volume_sma.update(b.volume);
-        let values: [Option<f64>; 25] = [
+        let values: [Option<f64>; 23] = [
             self.closes.log_return(RETURN_HORIZONS[0], 0),
             self.closes.log_return(1, 1),
             self.closes.log_return(1, 2),
@@ -160,12 +156,10 @@ impl BaseBlock {
             self.adx.update(b),
             plus.zip(minus).map(|(p, m)| p - m),
             self.stoch.update(b).map(|s| s.0),
-            self.cci.update(b),
             self.mfi.update(b),
             self.willr.update(b),
             ratio_minus_one(c, self.ema20.update(c)),
             ratio_minus_one(c, self.ema50.update(c)),
-            donchian.and_then(|d| position(c, d.lower, d.upper)),
             ratio_minus_one(c, self.vwap24.update(b)),
             ratio_minus_one(c, self.session_vwap.update(time_secs, b)),
             self.close_z.update(c),

@@ -5,8 +5,8 @@
 //! For a base candle that opened at `t` (the row's time) the row is known at its close,
 //! `t + interval`, and holds:
 //! - the base block ([`BASE_NAMES`]): lagged log returns, realized volatility, NATR, RSI, MACD
-//!   histogram relative to price, Bollinger %b and width, ADX and DI spread, stochastic %K, CCI,
-//!   MFI, Williams %R, distance to EMA20/EMA50/Donchian/VWAPs, z-scores of price and log volume,
+//!   histogram relative to price, Bollinger %b and width, ADX and DI spread, stochastic %K,
+//!   MFI, Williams %R, distance to EMA20/EMA50/VWAPs, z-scores of price and log volume,
 //!   relative volume — all scale-free;
 //! - per context timeframe (e.g. `4h`, `1d`) the context block ([`CONTEXT_NAMES`], prefixed
 //!   with the interval) of the **last context candle that had closed by the row's close time**;

@@ -184,7 +184,7 @@ impl ZScore {
         let n = self.window.len() as f64;
         let mean = self.window.sum() / n;
         // Two-pass over the window: exact enough at any price level, and period is small.
-        let var = self.window.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        let var = self.window.raw().iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let std = var.sqrt();
         (std > f64::EPSILON * mean.abs()).then(|| (x - mean) / std)
     }

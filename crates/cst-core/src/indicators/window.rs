@@ -53,6 +53,11 @@ impl Window {
         self.values.len()
     }
 
+    /// The values in storage order (all of them once full; order matters only to rounding).
+    pub(crate) fn raw(&self) -> &[f64] {
+        if self.filled { &self.values } else { &self.values[..self.next] }
+    }
+
     /// The values, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
         let (newer, older) = self.values.split_at(self.next);
