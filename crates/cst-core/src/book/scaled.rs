@@ -95,6 +95,7 @@ pub fn to_decimal(mantissa: u64, decimals: u8) -> Decimal {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,4 +1,5 @@
 //! Book rules pinned to Kraken's published book examples.
+#![allow(clippy::unwrap_used)]
 
 use super::*;
 use rust_decimal::dec;
