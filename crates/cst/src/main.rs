@@ -22,12 +22,16 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Order books: verify recorded streams against Kraken's checksums.
+    #[command(subcommand)]
+    Book(cmd::book::BookCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Book(c) => cmd::book::run(c),
     };
     match result {
         Ok(code) => code,
