@@ -4,6 +4,8 @@
 //! Numbers keep their exact decimal text from the wire to the book, because Kraken's book
 //! checksum is computed on that text.
 
+pub mod backoff;
+pub mod client;
 pub mod feed;
 pub mod frame;
 pub mod recorder;
