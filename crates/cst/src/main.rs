@@ -25,6 +25,8 @@ enum Command {
     /// Order books: verify recorded streams against Kraken's checksums.
     #[command(subcommand)]
     Book(cmd::book::BookCommand),
+    /// Record Kraken's public WebSocket stream to a replayable file.
+    Record(cmd::record::RecordArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
         Command::Book(c) => cmd::book::run(c),
+        Command::Record(a) => cmd::record::run(a),
     };
     match result {
         Ok(code) => code,
