@@ -120,3 +120,86 @@ fn refuses_texts_finer_than_the_book_scale_and_zero_prices() {
     assert_eq!(scale.parse_level("0.00000", "1"), Err(BookError::ZeroPrice));
     assert!(BookScale::new(19, 8).is_err());
 }
+
+/// A plain sorted-map book: obviously right, slow; the reference for the ladder.
+#[derive(Default)]
+struct ModelBook {
+    bids: std::collections::BTreeMap<u64, u64>,
+    asks: std::collections::BTreeMap<u64, u64>,
+}
+
+impl ModelBook {
+    fn apply(&mut self, side: BookSide, u: LevelUpdate) {
+        let m = if side == BookSide::Bid { &mut self.bids } else { &mut self.asks };
+        if u.qty == 0 {
+            m.remove(&u.price);
+        } else {
+            m.insert(u.price, u.qty);
+        }
+    }
+
+    fn truncate(&mut self, depth: usize) {
+        while self.bids.len() > depth {
+            self.bids.pop_first();
+        }
+        while self.asks.len() > depth {
+            self.asks.pop_last();
+        }
+    }
+
+    fn levels(&self, side: BookSide) -> Vec<LevelUpdate> {
+        let to = |(p, q): (&u64, &u64)| LevelUpdate { price: *p, qty: *q };
+        match side {
+            BookSide::Bid => self.bids.iter().rev().map(to).collect(),
+            BookSide::Ask => self.asks.iter().map(to).collect(),
+        }
+    }
+}
+
+/// Bybit XRPUSDT `orderbook.500`: `(side, price, size)` changes per message, snapshot first.
+fn bybit_messages() -> Vec<Vec<(BookSide, String, String)>> {
+    let text = cst_testdata::read_text("other-exchanges/bybit-l2-2024/XRPUSDT_ob500_2024-12-01.jsonl.gz");
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let side = |key: &str, s: BookSide| -> Vec<(BookSide, String, String)> {
+                v["data"][key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| (s, x[0].as_str().unwrap().to_string(), x[1].as_str().unwrap().to_string()))
+                    .collect()
+            };
+            let mut m = side("b", BookSide::Bid);
+            m.extend(side("a", BookSide::Ask));
+            m
+        })
+        .collect()
+}
+
+#[test]
+fn matches_a_sorted_map_model_level_for_level_on_the_bybit_stream_at_every_depth() {
+    let msgs = bybit_messages();
+    let scale = BookScale::infer(msgs.iter().flatten().map(|(_, p, q)| (p.as_str(), q.as_str()))).unwrap();
+    let parsed: Vec<Vec<(BookSide, LevelUpdate)>> =
+        msgs.iter().map(|m| m.iter().map(|(s, p, q)| (*s, scale.parse_level(p, q).unwrap())).collect()).collect();
+    for depth in [10, 25, 100, 500, 1000] {
+        let mut book = Book::new(depth, scale);
+        let mut model = ModelBook::default();
+        let side_of = |s: BookSide| parsed[0].iter().filter(move |(x, _)| *x == s).map(|(_, u)| *u).collect::<Vec<_>>();
+        book.load_snapshot(&side_of(BookSide::Bid), &side_of(BookSide::Ask));
+        for (i, msg) in parsed.iter().enumerate() {
+            if i > 0 {
+                book.apply_message(msg);
+            }
+            for &(s, u) in msg {
+                model.apply(s, u);
+            }
+            model.truncate(depth);
+            for side in [BookSide::Bid, BookSide::Ask] {
+                let ours: Vec<LevelUpdate> = book.raw_levels(side).collect();
+                assert_eq!(ours, model.levels(side), "depth {depth}, message {i}, {side:?}");
+            }
+        }
+    }
+}
