@@ -197,6 +197,13 @@ impl Book {
         self.asks.clear();
     }
 
+    /// A counter that moves whenever the best 10 levels of either side may have changed, so a
+    /// checksum of the top of book can be reused while it stays the same.
+    #[inline]
+    pub fn top_version(&self) -> u64 {
+        self.bids.top_changes().wrapping_add(self.asks.top_changes())
+    }
+
     /// Number of levels on a side.
     pub fn len(&self, side: BookSide) -> usize {
         self.ladder(side).len()

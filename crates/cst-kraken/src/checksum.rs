@@ -29,18 +29,9 @@ pub fn book_checksum(book: &Book) -> u32 {
 
 /// Writes the decimal digits of `n` (no leading zeros; `0` for zero) at the start of `out`.
 #[inline]
-fn write_digits(mut n: u64, out: &mut [u8]) -> usize {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let digits = &tmp[i..];
+fn write_digits(n: u64, out: &mut [u8]) -> usize {
+    let mut fmt = itoa::Buffer::new();
+    let digits = fmt.format(n).as_bytes();
     out[..digits.len()].copy_from_slice(digits);
     digits.len()
 }

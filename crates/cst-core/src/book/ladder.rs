@@ -13,11 +13,15 @@ pub(crate) struct Slot {
     pub(crate) qty: u64,
 }
 
+/// Levels from the best whose changes [`Ladder::top_changes`] counts (Kraken's checksum depth).
+pub(crate) const WATCHED_TOP: usize = 10;
+
 /// A sorted run of price levels (`slots[start..]` are live, ascending by key).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ladder {
     slots: Vec<Slot>,
     start: usize,
+    top_changes: u64,
 }
 
 impl Ladder {
@@ -37,6 +41,22 @@ impl Ladder {
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
         self.start = 0;
+        self.top_changes += 1;
+    }
+
+    /// A counter that moves whenever the best [`WATCHED_TOP`] levels may have changed.
+    #[inline]
+    pub(crate) fn top_changes(&self) -> u64 {
+        self.top_changes
+    }
+
+    /// Counts a change at `slots[i]` (or an insert before it) when it lies within the watched top.
+    #[inline]
+    fn touch(&mut self, i: usize, existing: bool) {
+        let from_best = self.slots.len() - i - usize::from(existing);
+        if from_best < WATCHED_TOP {
+            self.top_changes += 1;
+        }
     }
 
     /// Replaces the content with `slots` (any order, zero quantities dropped, last write wins).
@@ -47,6 +67,7 @@ impl Ladder {
         slots.retain(|s| s.qty != 0);
         self.slots = slots;
         self.start = 0;
+        self.top_changes += 1;
     }
 
     /// Where `key` is (Ok) or would go (Err), as an index into `slots`.
@@ -74,10 +95,19 @@ impl Ladder {
     #[inline]
     pub(crate) fn set(&mut self, key: u64, qty: u64) {
         match self.find(key) {
-            Ok(i) if qty == 0 => self.remove_at(i),
-            Ok(i) => self.slots[i].qty = qty,
+            Ok(i) if qty == 0 => {
+                self.touch(i, true);
+                self.remove_at(i);
+            }
+            Ok(i) => {
+                self.touch(i, true);
+                self.slots[i].qty = qty;
+            }
             Err(_) if qty == 0 => {}
-            Err(i) => self.insert_at(i, Slot { key, qty }),
+            Err(i) => {
+                self.touch(i, false);
+                self.insert_at(i, Slot { key, qty });
+            }
         }
     }
 
@@ -113,6 +143,9 @@ impl Ladder {
         let len = self.len();
         if len > depth {
             self.start += len - depth;
+            if depth < WATCHED_TOP {
+                self.top_changes += 1;
+            }
         }
         if self.start > 64 && self.start > self.len() {
             self.slots.drain(..self.start);
@@ -172,6 +205,27 @@ mod tests {
         assert_eq!(keys(&l), [6, 7, 9, 10, 11]);
         l.truncate(4);
         assert_eq!(keys(&l), [7, 9, 10, 11]);
+    }
+
+    #[test]
+    fn counts_changes_only_within_the_watched_top() {
+        let mut l = Ladder::default();
+        for k in 1..=30 {
+            l.set(k, 1);
+        }
+        let v = l.top_changes();
+        l.set(5, 2); // 26th from the best
+        l.set(6, 0);
+        l.set(100_000, 0);
+        assert_eq!(l.top_changes(), v);
+        l.set(21, 7); // 10th from the best
+        assert_eq!(l.top_changes(), v + 1);
+        l.set(25, 0);
+        l.set(31, 1);
+        assert_eq!(l.top_changes(), v + 3);
+        l.set(20, 0); // 11th from the best
+        l.set(19, 3);
+        assert_eq!(l.top_changes(), v + 3);
     }
 
     #[test]
