@@ -268,3 +268,44 @@ async fn malformed_frames_are_counted_and_skipped_without_touching_the_book() {
     let rec = h.stop().await.unwrap();
     assert!(rec.frames() as usize >= frames.len() + 3, "every received frame is recorded");
 }
+
+#[tokio::test]
+async fn speaks_v2_subscribes_with_depth_and_verifies_the_live_depth_25_snapshot() {
+    let docs = |n: &str| cst_testdata::read_text(&format!("kraken/api-examples/ws-v2-docs/{n}"));
+    let snapshot = cst_testdata::read_text("kraken/ws-v2-book/kraken_v2_book_snapshot_BTCUSDT_depth25.json");
+    let frames = vec![docs("status_update.json"), snapshot, docs("heartbeat.json")];
+    let (l, port) = listener().await;
+    let server = tokio::spawn(async move {
+        let mut ws = accept(&l).await;
+        let Message::Text(sub) = ws.next().await.unwrap().unwrap() else { panic!("text") };
+        let sub: serde_json::Value = serde_json::from_str(sub.as_str()).unwrap();
+        assert_eq!(sub["method"], "subscribe");
+        assert_eq!(sub["params"]["channel"], "book");
+        assert_eq!(sub["params"]["symbol"], serde_json::json!(["BTC/USDT"]));
+        assert_eq!(sub["params"]["depth"], 25);
+        assert!(sub["req_id"].is_u64());
+        send_all(&mut ws, &frames).await;
+        ws
+    });
+    let mut cfg = config(port, Duration::from_secs(5));
+    cfg.protocol = Protocol::V2;
+    cfg.subscriptions =
+        vec![Subscription { channel: "book".into(), symbols: vec!["BTC/USDT".into()], depth: Some(25) }];
+    let (tx, mut events) = mpsc::channel(100);
+    let client = Client::new(cfg, tx, None);
+    let books = client.books();
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(client.run(stop_rx));
+    loop {
+        let e = tokio::time::timeout(WAIT, events.recv()).await.unwrap().unwrap();
+        if let FeedEvent::Book { symbol, outcome } = e {
+            assert_eq!((symbol.as_str(), outcome), ("BTC/USDT", BookOutcome::Snapshot(ChecksumCheck::Matched)));
+            break;
+        }
+    }
+    let best = books.lock().unwrap().book("BTC/USDT").unwrap().best_bid().unwrap();
+    assert_eq!(best.price.to_string(), "105906.7");
+    let _ws = server.await.unwrap();
+    stop.send(true).unwrap();
+    tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+}

@@ -315,6 +315,14 @@ impl Client {
                     self.resubscribe(ws, &symbol, reason).await?;
                 }
             }
+            Ok(Frame::Instrument(data)) => {
+                let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
+                for pair in &data.pairs {
+                    if let Some(scale) = v2::book_scale(pair) {
+                        books.set_scale(pair.symbol, scale);
+                    }
+                }
+            }
             Ok(Frame::Ack(a)) if !a.success => {
                 let error = format!("{} {:?}: {}", a.method, a.symbol, a.error.unwrap_or("refused"));
                 tracing::error!(%error, "subscription refused");

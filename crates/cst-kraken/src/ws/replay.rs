@@ -154,6 +154,13 @@ pub fn verify_books(rec: &Recording<'_>, depth: usize) -> VerifyReport {
                     tracing::warn!(symbol = msg.symbol, %reason, "book invalidated during replay");
                 }
             }
+            Ok(Frame::Instrument(data)) => {
+                for pair in &data.pairs {
+                    if let Some(scale) = super::v2::book_scale(pair) {
+                        feed.set_scale(pair.symbol, scale);
+                    }
+                }
+            }
             Ok(_) | Err(FrameError::Unknown(_)) => {}
             Err(e) => {
                 report.malformed += 1;

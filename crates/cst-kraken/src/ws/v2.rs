@@ -285,13 +285,15 @@ struct Params<'a> {
     depth: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interval: Option<u32>,
 }
 
 fn request(method: &str, channel: &str, symbols: &[String], depth: Option<usize>, req_id: u64) -> String {
     let symbol = (!symbols.is_empty()).then_some(symbols);
     let depth = depth.filter(|_| channel == "book");
     let snapshot = (method == "subscribe" && channel != "instrument").then_some(true);
-    let params = Params { channel, symbol, depth, snapshot };
+    let params = Params { channel, symbol, depth, snapshot, interval: None };
     let req = Request { method, params: Some(params), req_id: Some(req_id) };
     serde_json::to_string(&req).unwrap_or_default()
 }
@@ -304,6 +306,24 @@ pub fn subscribe_request(channel: &str, symbols: &[String], depth: Option<usize>
 /// The unsubscribe request.
 pub fn unsubscribe_request(channel: &str, symbols: &[String], depth: Option<usize>, req_id: u64) -> String {
     request("unsubscribe", channel, symbols, depth, req_id)
+}
+
+/// The `ohlc` subscribe request for candles of `interval_min` minutes.
+pub fn ohlc_subscribe_request(symbols: &[String], interval_min: u32, req_id: u64) -> String {
+    let params = Params {
+        channel: "ohlc",
+        symbol: Some(symbols),
+        depth: None,
+        snapshot: Some(true),
+        interval: Some(interval_min),
+    };
+    serde_json::to_string(&Request { method: "subscribe", params: Some(params), req_id: Some(req_id) })
+        .unwrap_or_default()
+}
+
+/// The book scale Kraken prints a pair's levels at (`price_precision`, `qty_precision`).
+pub fn book_scale(pair: &InstrumentPair<'_>) -> Option<cst_core::book::BookScale> {
+    cst_core::book::BookScale::new(pair.price_precision, pair.qty_precision).ok()
 }
 
 /// The application-level ping.

@@ -70,6 +70,10 @@ fn config(args: &RecordArgs) -> anyhow::Result<ClientConfig> {
         })
         .collect();
     let mut subscriptions = Vec::new();
+    if protocol == Protocol::V2 && args.channels.iter().any(|c| c == "book") {
+        // Pair precisions fix how Kraken prints book levels, so the checksum and the replay need them.
+        subscriptions.push(Subscription { channel: "instrument".into(), symbols: Vec::new(), depth: None });
+    }
     for channel in &args.channels {
         if !matches!(channel.as_str(), "book" | "trade" | "ticker") {
             bail!("unsupported channel {channel:?}: use book, trade, ticker");

@@ -88,3 +88,19 @@ fn malformed_or_unknown_messages_are_errors() {
     ));
     assert!(matches!(parse(r#"{"channel":"level3","type":"update","data":[]}"#), Err(FrameError::Unknown(_))));
 }
+
+#[test]
+fn ohlc_subscribe_request_carries_the_interval_like_the_docs() {
+    let docs_req: serde_json::Value = serde_json::from_str(&docs("ohlc_subscribe_request.json")).unwrap();
+    let symbols = ["ALGO/USD".to_string(), "MATIC/USD".to_string()];
+    let ours: serde_json::Value = serde_json::from_str(&ohlc_subscribe_request(&symbols, 5, 1)).unwrap();
+    assert_eq!(ours["params"]["interval"], docs_req["params"]["interval"]);
+    assert_eq!(ours["params"]["symbol"], docs_req["params"]["symbol"]);
+}
+
+#[test]
+fn instrument_precision_becomes_the_book_scale() {
+    let text = docs("instrument_snapshot_PARTIAL.json");
+    let Ok(Frame::Instrument(i)) = parse(&text) else { panic!("instrument") };
+    assert_eq!(book_scale(&i.pairs[0]), cst_core::book::BookScale::new(1, 8).ok());
+}
