@@ -7,7 +7,7 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use cst_core::book::{Book, BookScale, BookSide, LevelUpdate};
-use cst_kraken::checksum::book_checksum;
+use cst_kraken::checksum::{ChecksumCache, book_checksum};
 use cst_kraken::ws::frame::{BookMessageKind, Frame, Protocol, parse_frame};
 use cst_kraken::ws::replay::read_recording;
 use cst_kraken::ws::{BookFeed, v1};
@@ -114,20 +114,15 @@ fn apply_all(books: &mut [Book], messages: &[Message]) {
     }
 }
 
-/// Applies every message and checks our checksum after each; counts matches. With `reuse`, the
-/// checksum is recomputed only when the top 10 levels changed (as [`BookFeed`] does).
-fn apply_all_checked(books: &mut [Book], messages: &[Message], reuse: bool) -> u64 {
+/// Applies every message and checks our checksum after each; counts matches. With `incremental`
+/// the checksum comes from a [`ChecksumCache`] (as [`BookFeed`] does), else from a full recompute.
+fn apply_all_checked(books: &mut [Book], messages: &[Message], incremental: bool) -> u64 {
     let mut matched = 0;
-    let mut last: Vec<Option<(u64, u32)>> = vec![None; books.len()];
+    let mut caches = vec![ChecksumCache::default(); books.len()];
     for m in messages {
         let book = &mut books[m.book];
         book.apply_message(&m.changes);
-        let version = book.top_version();
-        let sum = match last[m.book] {
-            Some((v, sum)) if reuse && v == version => sum,
-            _ => book_checksum(book),
-        };
-        last[m.book] = Some((version, sum));
+        let sum = if incremental { caches[m.book].checksum(book) } else { book_checksum(book) };
         matched += u64::from(m.checksum.is_none_or(|c| c == sum));
     }
     matched
@@ -143,11 +138,15 @@ fn bench_stream(c: &mut Criterion, name: &str, s: &Stream) {
             BatchSize::SmallInput,
         )
     });
-    for (name, reuse) in [("apply+checksum_every_message", true), ("apply+checksum_recomputed_every_message", false)] {
+    for (name, incremental) in
+        [("apply+checksum_every_message", true), ("apply+checksum_recomputed_every_message", false)]
+    {
         g.bench_function(name, |b| {
             b.iter_batched_ref(
                 || s.snapshots.clone(),
-                |books| assert_eq!(apply_all_checked(books, black_box(&s.messages), reuse), s.messages.len() as u64),
+                |books| {
+                    assert_eq!(apply_all_checked(books, black_box(&s.messages), incremental), s.messages.len() as u64)
+                },
                 BatchSize::SmallInput,
             )
         });

@@ -112,3 +112,36 @@ fn nautilus_btc_usd_file_carries_another_books_checksum_and_is_refused() {
     assert!(matches!(feed.on_message(&msg), BookOutcome::Invalidated(Invalid::ChecksumMismatch { .. })));
     assert!(feed.book("BTC/USD").is_err());
 }
+
+#[test]
+fn incremental_checksum_equals_a_full_recompute_after_every_recorded_message() {
+    use cst_core::book::{Book, BookScale, BookSide};
+    use std::collections::HashMap;
+    let text = read("kraken/ws-v1-capture-2021/KRAKEN.ws.50.0.txt.gz");
+    let mut books: HashMap<&str, (Book, ChecksumCache)> = HashMap::new();
+    let mut compared = 0;
+    for line in text.lines().filter(|l| !l.starts_with("wss://")) {
+        let Some((_, f)) = line.split_once(": ") else { continue };
+        let Ok(Frame::Book(m)) = v1::parse(f) else { continue };
+        if m.kind == BookMessageKind::Snapshot {
+            let scale = BookScale::infer(m.asks.iter().chain(&m.bids).map(|l| (l.price, l.qty))).unwrap();
+            let parse =
+                |v: &[LevelText]| v.iter().map(|l| scale.parse_level(l.price, l.qty).unwrap()).collect::<Vec<_>>();
+            let mut book = Book::new(1000, scale);
+            book.load_snapshot(&parse(&m.bids), &parse(&m.asks));
+            books.insert(m.symbol, (book, ChecksumCache::default()));
+            continue;
+        }
+        let (book, cache) = books.get_mut(m.symbol).unwrap();
+        let scale = book.scale();
+        let mut changes: Vec<_> =
+            m.asks.iter().map(|l| (BookSide::Ask, scale.parse_level(l.price, l.qty).unwrap())).collect();
+        changes.extend(m.bids.iter().map(|l| (BookSide::Bid, scale.parse_level(l.price, l.qty).unwrap())));
+        book.apply_message(&changes);
+        let full = book_checksum(book);
+        assert_eq!(cache.checksum(book), full, "{f}");
+        assert_eq!(Some(full), m.checksum);
+        compared += 1;
+    }
+    assert_eq!(compared, 3283);
+}

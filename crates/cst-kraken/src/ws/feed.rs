@@ -4,7 +4,7 @@
 //! invalid, and ignores updates, until a fresh snapshot arrives (the client resubscribes).
 
 use super::frame::{BookMessage, BookMessageKind, LevelText};
-use crate::checksum::book_checksum;
+use crate::checksum::ChecksumCache;
 use cst_core::book::{Book, BookError, BookScale, BookSide, LevelUpdate};
 use std::collections::HashMap;
 
@@ -81,14 +81,18 @@ struct Tracked {
     book: Option<Book>,
     state: Result<(), Invalid>,
     stats: BookStats,
-    /// Our checksum and the book's `top_version` it was computed at: most updates land below
-    /// the top 10 levels, and then the checksum cannot have changed.
-    last_checksum: Option<(u64, u32)>,
+    /// Incremental checksum state of `book`.
+    checksum: ChecksumCache,
 }
 
 impl Default for Tracked {
     fn default() -> Self {
-        Self { book: None, state: Err(Invalid::AwaitingSnapshot), stats: BookStats::default(), last_checksum: None }
+        Self {
+            book: None,
+            state: Err(Invalid::AwaitingSnapshot),
+            stats: BookStats::default(),
+            checksum: ChecksumCache::default(),
+        }
     }
 }
 
@@ -143,7 +147,7 @@ impl BookFeed {
             Ok(book) => {
                 t.stats.snapshots += 1;
                 t.book = Some(book);
-                t.last_checksum = None;
+                t.checksum.reset();
                 t.state = Ok(());
                 verify(t, msg.checksum).map_or_else(BookOutcome::Invalidated, BookOutcome::Snapshot)
             }
@@ -170,7 +174,7 @@ impl BookFeed {
                 t.stats.invalidations += 1;
             }
             t.book = None;
-            t.last_checksum = None;
+            t.checksum.reset();
             t.state = Err(reason.clone());
         }
     }
@@ -226,12 +230,7 @@ fn verify(t: &mut Tracked, expected: Option<u32>) -> Result<ChecksumCheck, Inval
     let (Some(expected), Some(book)) = (expected, t.book.as_ref()) else {
         return Ok(ChecksumCheck::NotSent);
     };
-    let version = book.top_version();
-    let computed = match t.last_checksum {
-        Some((v, sum)) if v == version => sum,
-        _ => book_checksum(book),
-    };
-    t.last_checksum = Some((version, computed));
+    let computed = t.checksum.checksum(book);
     if computed == expected {
         t.stats.checksums_matched += 1;
         return Ok(ChecksumCheck::Matched);
@@ -245,7 +244,7 @@ fn verify(t: &mut Tracked, expected: Option<u32>) -> Result<ChecksumCheck, Inval
 fn invalidate(t: &mut Tracked, reason: Invalid) {
     t.stats.invalidations += 1;
     t.book = None;
-    t.last_checksum = None;
+    t.checksum.reset();
     t.state = Err(reason);
 }
 
