@@ -5,6 +5,7 @@
 //! snapshot once per iteration.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use cst_core::book::{Book, BookScale, BookSide, LevelUpdate};
 use cst_kraken::checksum::{ChecksumCache, book_checksum};
@@ -13,6 +14,36 @@ use cst_kraken::ws::replay::read_recording;
 use cst_kraken::ws::{BookFeed, v1};
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::time::Duration;
+
+/// CPU time of the benchmark thread: on a machine shared with other builds, wall time also
+/// counts the time other processes held the core; this does not.
+struct ThreadCpu;
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = cpu_time::ThreadTime;
+    type Value = Duration;
+    fn start(&self) -> Self::Intermediate {
+        cpu_time::ThreadTime::now()
+    }
+    fn end(&self, i: Self::Intermediate) -> Duration {
+        i.elapsed()
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
 
 /// One message's changes and the exchange checksum, for one book (index into the stream's books).
 struct Message {
@@ -128,7 +159,7 @@ fn apply_all_checked(books: &mut [Book], messages: &[Message], incremental: bool
     matched
 }
 
-fn bench_stream(c: &mut Criterion, name: &str, s: &Stream) {
+fn bench_stream<M: Measurement>(c: &mut Criterion<M>, name: &str, s: &Stream) {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(s.updates));
     g.bench_function("apply", |b| {
@@ -154,11 +185,11 @@ fn bench_stream(c: &mut Criterion, name: &str, s: &Stream) {
     g.finish();
 }
 
-fn kraken(c: &mut Criterion) {
+fn kraken<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     let frames = kraken_frames();
     let stream = kraken_stream(&frames);
-    bench_stream(c, "kraken_v1_2021", &stream);
-    let mut g = c.benchmark_group("kraken_v1_2021_frames");
+    bench_stream(c, &format!("{clock}/kraken_v1_2021"), &stream);
+    let mut g = c.benchmark_group(format!("{clock}/kraken_v1_2021_frames"));
     g.throughput(Throughput::Elements(frames.len() as u64));
     g.bench_function("parse", |b| {
         b.iter(|| frames.iter().filter(|f| parse_frame(Protocol::V1, black_box(f)).is_ok()).count())
@@ -177,11 +208,11 @@ fn kraken(c: &mut Criterion) {
     g.finish();
 }
 
-fn bybit(c: &mut Criterion) {
+fn bybit<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     let lines = bybit_lines();
     let stream = bybit_stream(&lines);
-    bench_stream(c, "bybit_xrpusdt_2024", &stream);
-    let mut g = c.benchmark_group("bybit_xrpusdt_2024_frames");
+    bench_stream(c, &format!("{clock}/bybit_xrpusdt_2024"), &stream);
+    let mut g = c.benchmark_group(format!("{clock}/bybit_xrpusdt_2024_frames"));
     g.throughput(Throughput::Elements(lines.len() as u64));
     g.bench_function("parse", |b| {
         b.iter(|| {
@@ -191,5 +222,20 @@ fn bybit(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kraken, bybit);
-criterion_main!(benches);
+fn wall_clock(c: &mut Criterion) {
+    kraken(c, "wall");
+    bybit(c, "wall");
+}
+
+fn thread_cpu(c: &mut Criterion<ThreadCpu>) {
+    kraken(c, "cpu");
+    bybit(c, "cpu");
+}
+
+criterion_group!(wall, wall_clock);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = thread_cpu
+}
+criterion_main!(wall, cpu);
