@@ -102,19 +102,25 @@ pub struct BookFeed {
     depth: usize,
     books: HashMap<String, Tracked>,
     scales: HashMap<String, BookScale>,
+    depths: HashMap<String, usize>,
     scratch: Vec<(BookSide, LevelUpdate)>,
 }
 
 impl BookFeed {
     /// A feed whose books keep `depth` levels per side unless a frame names its depth.
     pub fn new(depth: usize) -> Self {
-        Self { depth, books: HashMap::new(), scales: HashMap::new(), scratch: Vec::new() }
+        Self { depth, books: HashMap::new(), scales: HashMap::new(), depths: HashMap::new(), scratch: Vec::new() }
     }
 
     /// Fixes a symbol's decimals (from the instrument channel); otherwise they are read off
     /// the snapshot texts.
     pub fn set_scale(&mut self, symbol: &str, scale: BookScale) {
         self.scales.insert(symbol.to_string(), scale);
+    }
+
+    /// Sets a symbol's subscribed depth (v2 frames do not repeat it).
+    pub fn set_depth(&mut self, symbol: &str, depth: usize) {
+        self.depths.insert(symbol.to_string(), depth);
     }
 
     /// Applies one book message.
@@ -130,7 +136,7 @@ impl BookFeed {
     }
 
     fn on_snapshot(&mut self, msg: &BookMessage<'_>) -> BookOutcome {
-        let depth = msg.depth.unwrap_or(self.depth);
+        let depth = msg.depth.or_else(|| self.depths.get(msg.symbol).copied()).unwrap_or(self.depth);
         let scale = match self.scales.get(msg.symbol) {
             Some(s) => Ok(*s),
             None => BookScale::infer(msg.asks.iter().chain(&msg.bids).map(|l| (l.price, l.qty))),

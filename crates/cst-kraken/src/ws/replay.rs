@@ -120,6 +120,48 @@ fn secs_ns(ts: &str) -> Option<i64> {
     super::frame::time_text_ns(ts.trim())
 }
 
+#[derive(serde::Deserialize)]
+struct SentRequest {
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<SentParams>,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    pair: Vec<String>,
+    #[serde(default)]
+    subscription: Option<SentParams>,
+}
+
+#[derive(serde::Deserialize)]
+struct SentParams {
+    #[serde(default, alias = "name")]
+    channel: String,
+    #[serde(default)]
+    symbol: Vec<String>,
+    #[serde(default)]
+    depth: Option<usize>,
+}
+
+/// The `(symbol, depth)` pairs a recorded book subscribe request asked for (v1 or v2).
+fn subscribed_book_depths(text: &str) -> Vec<(String, usize)> {
+    let Ok(req) = serde_json::from_str::<SentRequest>(text) else { return Vec::new() };
+    let subscribe = req.method.as_deref() == Some("subscribe") || req.event.as_deref() == Some("subscribe");
+    let (params, symbols) = match (req.params, req.subscription) {
+        (Some(p), _) => {
+            let symbols = p.symbol.clone();
+            (p, symbols)
+        }
+        (None, Some(p)) => (p, req.pair),
+        (None, None) => return Vec::new(),
+    };
+    match (subscribe && params.channel == "book", params.depth) {
+        (true, Some(depth)) => symbols.into_iter().map(|s| (s, depth)).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// What replaying a recording through the books found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -146,7 +188,16 @@ impl VerifyReport {
 pub fn verify_books(rec: &Recording<'_>, depth: usize) -> VerifyReport {
     let mut feed = BookFeed::new(depth);
     let mut report = VerifyReport::default();
-    for f in rec.frames.iter().filter(|f| f.direction == Direction::Received) {
+    for f in &rec.frames {
+        if f.direction == Direction::Sent {
+            for (symbol, depth) in subscribed_book_depths(f.text) {
+                feed.set_depth(&symbol, depth);
+            }
+            continue;
+        }
+        if f.direction != Direction::Received {
+            continue;
+        }
         report.frames += 1;
         match parse_frame(rec.protocol, f.text) {
             Ok(Frame::Book(msg)) => {

@@ -17,7 +17,7 @@ pub enum BookCommand {
     Verify {
         /// Recording (`cst record` output or a cryptofeed capture; `.gz` is read transparently).
         file: PathBuf,
-        /// Book depth for frames that do not name theirs (v2); v1 frames carry it (`book-1000`).
+        /// Book depth when neither the frames (v1 `book-1000`) nor the recorded subscribe requests name it.
         #[arg(long, default_value_t = 10)]
         depth: usize,
     },

@@ -80,3 +80,29 @@ fn refuses_a_truncated_recording() {
     let cut = &text[..text.len() - 5];
     assert!(read_recording(cut).is_err());
 }
+
+#[test]
+fn reads_the_book_depth_from_recorded_subscribe_requests() {
+    let v2 = r#"{"method":"subscribe","params":{"channel":"book","symbol":["BTC/USD","ETH/USD"],"depth":25,"snapshot":true},"req_id":1}"#;
+    assert_eq!(subscribed_book_depths(v2), [("BTC/USD".to_string(), 25), ("ETH/USD".to_string(), 25)]);
+    let text = cst_testdata::read_text("kraken/ws-v1-capture-2021/KRAKEN.ws.50.0.txt.gz");
+    let sent = text.lines().find(|l| l.contains(" <- ")).unwrap().split_once(": ").unwrap().1;
+    assert_eq!(subscribed_book_depths(sent).len(), 10);
+    assert!(subscribed_book_depths(sent).iter().all(|(_, d)| *d == 1000));
+    assert!(
+        subscribed_book_depths(r#"{"method":"subscribe","params":{"channel":"trade","symbol":["BTC/USD"]}}"#)
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_v2_recording_with_its_subscribe_request_replays_and_verifies() {
+    let snapshot = cst_testdata::read_text("kraken/ws-v2-book/kraken_v2_book_snapshot_BTCUSDT_depth25.json");
+    let mut rec = Recorder::new(Vec::new(), Protocol::V2, "wss://ws.kraken.com/v2").unwrap();
+    let sub = crate::ws::v2::subscribe_request("book", &["BTC/USDT".to_string()], Some(25), 1);
+    rec.record(Direction::Sent, 1, None, sub.as_bytes()).unwrap();
+    rec.record(Direction::Received, 2, None, snapshot.as_bytes()).unwrap();
+    let text = String::from_utf8(rec.into_inner()).unwrap();
+    let report = verify_books(&read_recording(&text).unwrap(), 10);
+    assert!(report.all_matched(), "{report:?}");
+}
