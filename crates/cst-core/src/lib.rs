@@ -8,12 +8,13 @@
 //! - [`num`]: exact `Price`, `Qty`, `Money` (decimal, never NaN) and tick/lot rounding.
 //! - [`time`]: `Timestamp` (ns since the Unix epoch, UTC) and [`interval::Interval`].
 //! - [`pair`] and [`instrument`]: Kraken's asset and pair naming, AssetPairs metadata.
-//! - [`candle`] and [`trade`]: market data records.
+//! - [`candle`] and [`trade`]: market data records; [`book`]: the exact, fast L2 order book.
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
 //! - [`indicators`], [`features`] and [`regime`]: TA-Lib-exact indicators (streaming = batch), the
 //!   causal feature pipeline and the market regime per candle.
 
+pub mod book;
 pub mod candle;
 pub mod features;
 pub mod indicators;

@@ -26,6 +26,11 @@ enum Command {
     Features(cmd::features::FeaturesArgs),
     /// Technical indicators (the TA-Lib standard set) over one series, as CSV.
     Ta(cmd::ta::TaArgs),
+    /// Order books: verify recorded streams against Kraken's checksums.
+    #[command(subcommand)]
+    Book(cmd::book::BookCommand),
+    /// Record Kraken's public WebSocket stream to a replayable file.
+    Record(cmd::record::RecordArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +39,8 @@ fn main() -> ExitCode {
         Command::Data(c) => cmd::data::run(&cli.home, c),
         Command::Ta(a) => cmd::ta::run(&cli.home, a),
         Command::Features(a) => cmd::features::run(&cli.home, a),
+        Command::Book(c) => cmd::book::run(c),
+        Command::Record(a) => cmd::record::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 //! One module per command group.
 
+pub mod book;
 pub mod data;
 pub mod features;
 pub mod ta;
+pub mod record;
