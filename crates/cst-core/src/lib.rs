@@ -11,7 +11,9 @@
 //! - [`candle`] and [`trade`]: market data records.
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
+//! - [`aggregate`]: trades → candles exactly as Kraken builds its OHLC.
 
+pub mod aggregate;
 pub mod candle;
 pub mod instrument;
 pub mod interval;

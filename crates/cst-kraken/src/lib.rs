@@ -1,5 +1,7 @@
 //! Kraken REST and WebSocket v2 client, signing, rate limiters, recorder.
 
 pub mod error;
+pub mod exact;
 pub mod ratelimit;
+pub mod rest;
 pub mod sign;
