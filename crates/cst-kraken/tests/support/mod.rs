@@ -176,5 +176,5 @@ async fn serve(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<Receive
 
 /// Query-string pairs, decoded.
 pub fn query_pairs(q: &str) -> HashMap<String, String> {
-    q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.replace('+', " "))).collect()
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
