@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod exact;
+pub mod futures;
 pub mod ratelimit;
 pub mod rest;
 pub mod sign;
