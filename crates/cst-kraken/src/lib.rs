@@ -6,3 +6,4 @@ pub mod futures;
 pub mod ratelimit;
 pub mod rest;
 pub mod sign;
+pub mod ws_private;
