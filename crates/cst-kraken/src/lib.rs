@@ -6,4 +6,5 @@ pub mod futures;
 pub mod ratelimit;
 pub mod rest;
 pub mod sign;
+pub mod sync;
 pub mod ws_private;
