@@ -99,16 +99,24 @@ pub fn api_sign(secret: &Secret, uri_path: &str, nonce: &str, post_data: &str) -
     Ok(STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-/// A strictly increasing nonce (microseconds since the epoch, bumped when the clock stalls or steps back).
+/// A strictly increasing nonce (microseconds since the epoch, bumped when the clock stalls or
+/// steps back), and the lock that keeps requests of one key in nonce order on the wire.
 #[derive(Debug, Default)]
 pub struct NonceSource {
     last: AtomicU64,
+    send_lock: tokio::sync::Mutex<()>,
 }
 
 impl NonceSource {
     /// A fresh source not shared with anyone (tests, or a key used by one caller only).
     pub fn new() -> Self {
-        NonceSource { last: AtomicU64::new(0) }
+        NonceSource { last: AtomicU64::new(0), send_lock: tokio::sync::Mutex::new(()) }
+    }
+
+    /// Held from drawing a nonce until the request is answered: Kraken rejects a nonce smaller
+    /// than one it already saw, so two requests of one key must not overtake each other.
+    pub fn send_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.send_lock
     }
 
     /// The process-wide source for `api_key`: every caller with that key gets the same one.

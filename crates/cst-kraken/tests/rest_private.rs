@@ -196,3 +196,29 @@ async fn private_call_without_credentials_fails_without_sending() {
     assert!(client.balance().await.is_err());
     assert!(replay.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_callers_on_two_clients_of_one_key_reach_kraken_in_nonce_order() {
+    let replay = Replay::start().await;
+    route_spec(&replay, "Balance", "private_Balance.response.json");
+    route_spec(&replay, "OpenOrders", "private_OpenOrders.response.json");
+    let a = std::sync::Arc::new(private_client(&replay, "key-shared-by-two-clients"));
+    let b = std::sync::Arc::new(private_client(&replay, "key-shared-by-two-clients"));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            if i % 3 == 0 {
+                c.open_orders(&OrderQuery::default()).await.map(|_| ())
+            } else {
+                c.balance().await.map(|_| ())
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("call");
+    }
+    let arrived: Vec<u64> = replay.requests().iter().map(|r| assert_signed(r, "key-shared-by-two-clients")).collect();
+    assert_eq!(arrived.len(), 40);
+    assert!(arrived.windows(2).all(|w| w[0] < w[1]), "arrival order is nonce order: {arrived:?}");
+}

@@ -122,7 +122,7 @@ impl RestClient {
             url.push('?');
             url.push_str(&q.finish());
         }
-        self.call(EndpointGroup::Public, endpoint, CallKind::Public, Idempotency::Idempotent, || {
+        self.call(EndpointGroup::Public, endpoint, CallKind::Public, Idempotency::Idempotent, None, || {
             Ok(self.http.get(&url))
         })
         .await
@@ -140,7 +140,7 @@ impl RestClient {
         let path = format!("/0/private/{endpoint}");
         let url = format!("{}{path}", self.config.base_url);
         let kind = CallKind::Private(rest_call_cost(endpoint));
-        self.call(group, endpoint, kind, idempotency, || {
+        self.call(group, endpoint, kind, idempotency, Some(creds.nonce_source().send_lock()), || {
             // A fresh nonce per attempt: a retried request must not reuse the old one.
             let nonce = creds.nonce_source().next().to_string();
             let body = form_body(&nonce, params);
@@ -162,6 +162,7 @@ impl RestClient {
         endpoint: &str,
         kind: CallKind,
         idempotency: Idempotency,
+        order_lock: Option<&tokio::sync::Mutex<()>>,
         build: F,
     ) -> Result<String, RestError>
     where
@@ -171,7 +172,13 @@ impl RestClient {
         loop {
             self.check_breaker(group)?;
             self.limiter.acquire_call(kind).await;
-            let result = self.send_once(build()?, endpoint).await;
+            let result = match order_lock {
+                Some(lock) => {
+                    let _in_order = lock.lock().await;
+                    self.send_once(build()?, endpoint).await
+                }
+                None => self.send_once(build()?, endpoint).await,
+            };
             self.record(group, kind, &result);
             let err = match result {
                 Ok(body) => return Ok(body),
