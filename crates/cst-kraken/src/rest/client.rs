@@ -297,15 +297,26 @@ pub fn check_envelope(endpoint: &str, status: u16, body: &str) -> Result<(), Res
     Ok(())
 }
 
-/// Parses the `result` of a checked body into `T`.
+#[derive(Deserialize)]
+struct TypedEnvelope<T> {
+    #[serde(default)]
+    error: Vec<String>,
+    result: Option<T>,
+}
+
+/// Parses the `result` of a body into `T` in one pass (errors in the body are reported too).
 pub fn parse_result<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a str) -> Result<T, RestError> {
-    let envelope: Envelope<'a> = serde_json::from_str(body).map_err(|e| decode_error(endpoint, body, e))?;
-    let raw = envelope.result.ok_or_else(|| RestError::Decode {
+    let envelope: TypedEnvelope<T> = serde_json::from_str(body).map_err(|e| decode_error(endpoint, body, e))?;
+    let errors: Vec<KrakenError> =
+        envelope.error.iter().filter(|e| !e.starts_with('W')).map(|e| KrakenError::parse(e)).collect();
+    if !errors.is_empty() {
+        return Err(RestError::Kraken(errors));
+    }
+    envelope.result.ok_or_else(|| RestError::Decode {
         endpoint: endpoint.into(),
         reason: "no result".into(),
         snippet: snippet(body),
-    })?;
-    serde_json::from_str(raw.get()).map_err(|e| decode_error(endpoint, body, e))
+    })
 }
 
 /// A decode failure with the start of the offending body.
