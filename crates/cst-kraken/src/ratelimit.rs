@@ -11,7 +11,7 @@
 //! [`RateLimiter`] wraps it with an async waiter and exposes the current values.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 const NANOS_PER_SEC: f64 = 1e9;
@@ -258,6 +258,15 @@ impl RateLimiter {
             rate_limit_errors: 0,
         };
         RateLimiter { config, origin: tokio::time::Instant::now(), state: Mutex::new(state) }
+    }
+
+    /// The process-wide limiter of an API key: Kraken counts per key, so every client of the
+    /// key must draw on one counter. The first caller's config wins.
+    pub fn shared_for_key(api_key: &str, config: LimiterConfig) -> Arc<RateLimiter> {
+        static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<RateLimiter>>>> = OnceLock::new();
+        let registry = REGISTRY.get_or_init(|| Mutex::new(HashMap::new()));
+        let mut map = registry.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(api_key.to_string()).or_insert_with(|| Arc::new(RateLimiter::new(config))).clone()
     }
 
     fn now_ns(&self) -> i64 {

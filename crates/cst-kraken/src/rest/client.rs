@@ -83,7 +83,12 @@ impl RestClient {
             .user_agent(concat!("cst/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| RestError::Transport(e.to_string()))?;
-        let limiter = Arc::new(RateLimiter::new(config.limits));
+        // Private calls count per API key, so clients of one key share a limiter; a public-only
+        // client gets its own.
+        let limiter = match &credentials {
+            Some(c) => RateLimiter::shared_for_key(c.api_key(), config.limits),
+            None => Arc::new(RateLimiter::new(config.limits)),
+        };
         let breakers = Mutex::new(Breakers::new(config.breaker));
         Ok(RestClient { http, config, credentials, limiter, breakers, origin: tokio::time::Instant::now() })
     }
