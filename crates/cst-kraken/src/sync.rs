@@ -180,6 +180,21 @@ pub fn merge(
     Ok((rows, from_trades, compared))
 }
 
+/// Writes trade-built prices with the digits Kraken's OHLC uses for the pair (trades carry
+/// `105410.10000`, OHLC `105410.1`), so stored text is uniform; never drops a significant digit.
+pub fn match_price_scale(rows: &mut BTreeMap<i64, CandleRow>, price_scale: u32) {
+    let fit = |d: &mut rust_decimal::Decimal| {
+        if d.scale() > price_scale && d.round_dp(price_scale) == *d {
+            d.rescale(price_scale);
+        }
+    };
+    for r in rows.values_mut() {
+        for d in [&mut r.open, &mut r.high, &mut r.low, &mut r.close] {
+            fit(d);
+        }
+    }
+}
+
 /// Syncs one pair: OHLC window, trade-built history before it, overlap check, quality gate.
 pub async fn sync_pair(client: &RestClient, req: &SyncRequest, now_secs: i64) -> Result<SyncOutcome, SyncError> {
     let rest_pair = req.pair.altname();
@@ -198,6 +213,9 @@ pub async fn sync_pair(client: &RestClient, req: &SyncRequest, now_secs: i64) ->
             let history = fetch_trades(client, &rest_pair, from * 1_000_000_000, until_ns, req.max_trade_pages).await?;
             trade_pages = history.pages;
             built = trade_candles(&history, req.interval, from)?;
+            if let Some(scale) = page.bars.iter().map(|b| b.row.open.scale()).max() {
+                match_price_scale(&mut built, scale);
+            }
         }
     }
     let (rows, from_trades, overlap_compared) = merge(&ohlc_rows, window_start, &built)?;
