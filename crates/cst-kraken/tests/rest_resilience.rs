@@ -210,3 +210,19 @@ async fn throttled_reply_is_retried_after_the_given_time() {
     assert_eq!(client.server_time().await.expect("time").unixtime, 1_762_820_224);
     assert_eq!(replay.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_garbled_add_order_reply_is_resolved_by_lookup_not_by_resending() {
+    let replay = Replay::start().await;
+    replay.route("/0/private/AddOrder", vec![Reply::ok(r#"{"error":[],"result":{"descr":{"ord"#)]);
+    let open = spec("private_OpenOrders.response.json").replacen(
+        "\"refid\": \"None\",",
+        &format!("\"refid\": \"None\", \"cl_ord_id\": \"{CL_ORD_ID}\","),
+        1,
+    );
+    replay.route("/0/private/OpenOrders", vec![Reply::ok(open)]);
+    let client = client_with(replay.config(), "key-add-garbled");
+    let placed = client.add_order(&limit_buy(Some(CL_ORD_ID))).await.expect("found by cl_ord_id");
+    assert_eq!(placed.txid, vec!["OQCLML-BW3P3-BUCMWZ".to_string()]);
+    assert_eq!(replay.requests_to("/0/private/AddOrder").len(), 1);
+}

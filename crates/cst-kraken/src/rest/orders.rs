@@ -198,7 +198,7 @@ impl RestClient {
                 self.limiter().on_order_rate_limit_error(&pair_key);
             }
             if !err.is_retryable() || attempt + 1 == attempts {
-                return Err(self.settle_failed_add(order, err).await?);
+                return self.settle_failed_add(order, err).await;
             }
             if !err.order_certainly_not_placed() {
                 let Some(found) = self.find_by_cl_ord_id(order).await? else {
@@ -215,19 +215,18 @@ impl RestClient {
     }
 
     /// After the last failed attempt: a certain rejection is returned as is; an ambiguous one is
-    /// resolved by lookup when possible, else reported as unknown.
-    async fn settle_failed_add(&self, order: &OrderRequest, err: RestError) -> Result<RestError, RestError> {
+    /// resolved by looking the order up when it has a `cl_ord_id`, else reported as unknown.
+    async fn settle_failed_add(&self, order: &OrderRequest, err: RestError) -> Result<AddOrderResult, RestError> {
         if err.order_certainly_not_placed() || order.validate {
-            return Ok(err);
+            return Err(err);
         }
-        if let Some(found) = self.find_by_cl_ord_id(order).await? {
-            tracing::info!(txid = ?found.txid, "order placed despite an ambiguous AddOrder failure");
-            return Err(RestError::OrderOutcomeUnknown {
-                cl_ord_id: order.cl_ord_id.clone(),
-                cause: format!("{err}; but the order exists as {}", found.txid.join(",")),
-            });
+        match self.find_by_cl_ord_id(order).await? {
+            Some(found) => {
+                tracing::info!(txid = ?found.txid, error = %err, "order placed despite an ambiguous AddOrder failure");
+                Ok(found)
+            }
+            None => Err(RestError::OrderOutcomeUnknown { cl_ord_id: order.cl_ord_id.clone(), cause: err.to_string() }),
         }
-        Ok(RestError::OrderOutcomeUnknown { cl_ord_id: order.cl_ord_id.clone(), cause: err.to_string() })
     }
 
     /// Looks an order up by its `cl_ord_id` among open, then closed orders. Without a
