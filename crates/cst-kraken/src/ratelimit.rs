@@ -515,4 +515,29 @@ mod tests {
         limiter.acquire_order("XBT/USD", OrderAction::Add).await;
         assert!(start.elapsed() >= Duration::from_secs(9), "add waited {:?}", start.elapsed());
     }
+
+    proptest::proptest! {
+        /// Whatever the arrival times and costs, a caller that waits as told is never above
+        /// the ceiling, and never waits longer than the decay needs.
+        #[test]
+        fn waiting_as_told_never_exceeds_the_counter(
+            calls in proptest::collection::vec((0i64..3_000_000_000, 0u8..3), 1..300),
+            tier in proptest::sample::select(vec![Tier::Starter, Tier::Intermediate, Tier::Pro]),
+        ) {
+            let limit = tier.rest_limit();
+            let mut c = DecayingCounter::new(limit);
+            let mut now = 0i64;
+            for (gap_ns, cost) in calls {
+                now += gap_ns;
+                let cost = f64::from(cost);
+                let wait = c.wait_ns(cost, limit.max, now);
+                if wait > 0 {
+                    proptest::prop_assert!(c.wait_ns(cost, limit.max, now + wait - 2_000_000) > 0 || wait < 2_000_000);
+                }
+                now += wait;
+                c.try_add(cost, limit.max, now).map_err(|w| proptest::test_runner::TestCaseError::fail(format!("still {w} ns")))?;
+                proptest::prop_assert!(c.level_at(now) <= limit.max + 1e-9);
+            }
+        }
+    }
 }

@@ -267,7 +267,13 @@ pub fn form_body(nonce: &str, params: &[(&str, String)]) -> String {
     s.finish()
 }
 
-fn snippet(body: &str) -> String {
+/// Endpoints whose replies carry a secret (the WebSocket token): never quoted in errors or logs.
+const SECRET_BEARING_ENDPOINTS: [&str; 1] = ["GetWebSocketsToken"];
+
+fn snippet(endpoint: &str, body: &str) -> String {
+    if SECRET_BEARING_ENDPOINTS.contains(&endpoint) {
+        return "<redacted>".to_string();
+    }
     body.chars().take(200).collect()
 }
 
@@ -278,7 +284,11 @@ pub fn check_envelope(endpoint: &str, status: u16, body: &str) -> Result<(), Res
         Ok(e) => e,
         Err(_) if !(200..300).contains(&status) => return Err(RestError::Status { status }),
         Err(e) => {
-            return Err(RestError::Decode { endpoint: endpoint.into(), reason: e.to_string(), snippet: snippet(body) });
+            return Err(RestError::Decode {
+                endpoint: endpoint.into(),
+                reason: e.to_string(),
+                snippet: snippet(endpoint, body),
+            });
         }
     };
     let errors: Vec<KrakenError> =
@@ -296,7 +306,7 @@ pub fn check_envelope(endpoint: &str, status: u16, body: &str) -> Result<(), Res
         return Err(RestError::Decode {
             endpoint: endpoint.into(),
             reason: "no result".into(),
-            snippet: snippet(body),
+            snippet: snippet(endpoint, body),
         });
     }
     Ok(())
@@ -320,13 +330,13 @@ pub fn parse_result<'a, T: Deserialize<'a>>(endpoint: &str, body: &'a str) -> Re
     envelope.result.ok_or_else(|| RestError::Decode {
         endpoint: endpoint.into(),
         reason: "no result".into(),
-        snippet: snippet(body),
+        snippet: snippet(endpoint, body),
     })
 }
 
 /// A decode failure with the start of the offending body.
 pub fn decode_error(endpoint: &str, body: &str, e: impl std::fmt::Display) -> RestError {
-    RestError::Decode { endpoint: endpoint.into(), reason: e.to_string(), snippet: snippet(body) }
+    RestError::Decode { endpoint: endpoint.into(), reason: e.to_string(), snippet: snippet(endpoint, body) }
 }
 
 #[cfg(test)]
@@ -349,5 +359,14 @@ mod tests {
             Err(RestError::Status { status: 502 })
         ));
         assert!(matches!(check_envelope("Time", 200, "{not json"), Err(RestError::Decode { .. })));
+    }
+
+    #[test]
+    fn a_garbled_token_reply_is_never_quoted() {
+        let body = r#"{"error":[],"result":{"token":"1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw","expires":"#;
+        let err = check_envelope("GetWebSocketsToken", 200, body).expect_err("garbled");
+        assert!(!err.to_string().contains("1Dwc4"), "{err}");
+        let err = decode_error("GetWebSocketsToken", body, "bad");
+        assert!(!err.to_string().contains("1Dwc4"), "{err}");
     }
 }
