@@ -12,15 +12,20 @@
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
 //! - [`aggregate`]: trades → candles exactly as Kraken builds its OHLC.
+//! - [`indicators`], [`features`] and [`regime`]: TA-Lib-exact indicators (streaming = batch), the
+//!   causal feature pipeline and the market regime per candle.
 
 pub mod aggregate;
 pub mod candle;
+pub mod features;
+pub mod indicators;
 pub mod instrument;
 pub mod interval;
 pub mod num;
 pub mod ohlcvt;
 pub mod pair;
 pub mod quality;
+pub mod regime;
 pub mod resample;
 pub mod time;
 pub mod trade;

@@ -22,12 +22,18 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Feature vectors (multi-timeframe, causal) of one series, as CSV.
+    Features(cmd::features::FeaturesArgs),
+    /// Technical indicators (the TA-Lib standard set) over one series, as CSV.
+    Ta(cmd::ta::TaArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Ta(a) => cmd::ta::run(&cli.home, a),
+        Command::Features(a) => cmd::features::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,

@@ -47,6 +47,9 @@ pub struct ImportArgs {
     /// Print the import reports as JSON.
     #[arg(long)]
     json: bool,
+    /// After importing, run the data-quality gate over every imported series and print it.
+    #[arg(long)]
+    check: bool,
 }
 
 /// `cst data check`.
@@ -171,7 +174,21 @@ async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     eprintln!("imported {} file(s), {} failed, into {}", reports.len(), failures, store.backend());
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let mut gate_failures = 0;
+    if a.check {
+        let mut imported: Vec<(String, Interval)> = reports.iter().map(|r| (r.pair.clone(), r.interval)).collect();
+        imported.sort();
+        imported.dedup();
+        println!("\ndata-quality gate:");
+        for (pair, interval) in imported {
+            let pair: Pair = pair.parse()?;
+            for r in quality_reports(store, Some(&pair), Some(interval), None, GateMode::Research).await? {
+                gate_failures += usize::from(!r.is_tradable());
+                print_check(&r);
+            }
+        }
+    }
+    Ok(if failures == 0 && gate_failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_import(r: &ImportReport) {
