@@ -11,10 +11,12 @@
 //! - [`candle`] and [`trade`]: market data records; [`book`]: the exact, fast L2 order book.
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
+//! - [`aggregate`]: trades → candles exactly as Kraken builds its OHLC.
 //! - [`indicators`], [`features`] and [`regime`]: TA-Lib-exact indicators (streaming = batch), the
 //!   causal feature pipeline and the market regime per candle.
 
 pub mod book;
+pub mod aggregate;
 pub mod candle;
 pub mod features;
 pub mod indicators;

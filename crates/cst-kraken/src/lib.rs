@@ -2,3 +2,11 @@
 
 pub mod checksum;
 pub mod ws;
+pub mod error;
+pub mod exact;
+pub mod futures;
+pub mod ratelimit;
+pub mod rest;
+pub mod sign;
+pub mod sync;
+pub mod ws_private;

@@ -3,5 +3,6 @@
 pub mod book;
 pub mod data;
 pub mod features;
+pub mod sync;
 pub mod ta;
 pub mod record;
