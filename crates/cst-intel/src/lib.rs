@@ -1,1 +1,10 @@
-//! Market intelligence: sentiment, governed LLM analysis, news and social ingestion.
+//! Market intelligence for CryptoSmartTrader: a lexicon sentiment analyzer for crypto and financial
+//! text, its evaluation against labelled data, governed LLM analysis, news and social ingestion, and
+//! causal sentiment features.
+//!
+//! Layout: [`lexicon`] (weighted terms), [`sentiment`] (tokenizer, input checks, assets, analyzer),
+//! [`evaluation`] (accuracy, macro-F1, confusion matrix over a labelled CSV).
+
+pub mod evaluation;
+pub mod lexicon;
+pub mod sentiment;

@@ -22,12 +22,16 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Sentiment: analyze texts, evaluate on labelled data.
+    #[command(subcommand)]
+    Sentiment(cmd::sentiment::SentimentCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Sentiment(c) => cmd::sentiment::run(c),
     };
     match result {
         Ok(code) => code,
