@@ -3,8 +3,13 @@
 //! causal sentiment features.
 //!
 //! Layout: [`lexicon`] (weighted terms), [`sentiment`] (tokenizer, input checks, assets, analyzer),
-//! [`evaluation`] (accuracy, macro-F1, confusion matrix over a labelled CSV).
+//! [`evaluation`] (accuracy, macro-F1, confusion matrix over a labelled CSV), [`llm`] (governed LLM
+//! analysis), [`clock`], [`secret`] and [`http`] (shared shell pieces).
 
+pub mod clock;
 pub mod evaluation;
+pub mod http;
 pub mod lexicon;
+pub mod llm;
+pub mod secret;
 pub mod sentiment;
