@@ -8,7 +8,9 @@
 
 pub mod clock;
 pub mod evaluation;
+pub mod features;
 pub mod http;
+pub mod ingest;
 pub mod lexicon;
 pub mod llm;
 pub mod secret;

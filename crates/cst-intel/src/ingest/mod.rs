@@ -1,0 +1,4 @@
+//! News and social ingestion: the standardized post, deduplication, the per-platform TOS rules and
+//! ban protection enforced before every request, the sources, and a JSONL post sink.
+
+pub mod post;
