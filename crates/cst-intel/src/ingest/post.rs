@@ -84,10 +84,23 @@ pub enum PostError {
     /// The text failed the input checks.
     #[error("{0}")]
     Text(#[from] TextError),
-    /// A time that does not parse.
-    #[error("bad timestamp {0:?}")]
-    BadTime(String),
+    /// The platform declares a language the lexicon cannot read.
+    #[error("unsupported language: {0}")]
+    Language(String),
 }
+
+impl PostError {
+    /// A stable reason for counting rejections.
+    pub fn reason(&self) -> String {
+        match self {
+            PostError::Text(e) => e.reason(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Platform language codes the English lexicon reads (`und`/`zxx`/`qme`: undetermined, no text, media).
+const READABLE_LANGUAGES: &[&str] = &["en", "und", "zxx", "qme", "qht", "art"];
 
 /// The platform-side fields of a post, before validation.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +127,9 @@ impl Post {
     pub fn from_raw(source: Platform, raw: RawPost, received_at: Timestamp) -> Result<Post, PostError> {
         if raw.id.trim().is_empty() {
             return Err(PostError::MissingId);
+        }
+        if let Some(lang) = raw.language.as_deref().filter(|l| !READABLE_LANGUAGES.contains(l)) {
+            return Err(PostError::Language(lang.to_string()));
         }
         let text = raw.text.trim().to_string();
         check_text(&text)?;

@@ -1,9 +1,9 @@
-//! Requests-per-minute and tokens-per-minute limits over a sliding 60-second window. A refusal is a
+//! Requests and tokens per window (a minute by default) over a sliding window. A refusal is a
 //! value (the caller falls back to the lexicon); nothing here sleeps.
 
 use std::collections::VecDeque;
 
-const WINDOW_MS: i64 = 60_000;
+const MINUTE_MS: i64 = 60_000;
 
 /// A refusal: which limit and when the window has room again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +18,7 @@ pub struct RateLimited {
 /// Sliding-window limiter for requests and tokens.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
+    window_ms: i64,
     requests_per_minute: u32,
     tokens_per_minute: u64,
     window: VecDeque<(i64, u64)>,
@@ -26,11 +27,16 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter allowing `requests_per_minute` calls and `tokens_per_minute` tokens.
     pub fn new(requests_per_minute: u32, tokens_per_minute: u64) -> Self {
-        Self { requests_per_minute, tokens_per_minute, window: VecDeque::new() }
+        Self::per_window(MINUTE_MS, requests_per_minute, tokens_per_minute)
+    }
+
+    /// A limiter over a window of `window_ms` (platforms publish limits per 10 or 15 minutes too).
+    pub fn per_window(window_ms: i64, requests: u32, tokens: u64) -> Self {
+        Self { window_ms, requests_per_minute: requests, tokens_per_minute: tokens, window: VecDeque::new() }
     }
 
     fn expire(&mut self, now_ms: i64) {
-        while self.window.front().is_some_and(|(t, _)| now_ms - t >= WINDOW_MS) {
+        while self.window.front().is_some_and(|(t, _)| now_ms - t >= self.window_ms) {
             self.window.pop_front();
         }
     }
@@ -38,7 +44,8 @@ impl RateLimiter {
     /// Reserves one request of `tokens` estimated tokens, or says which limit refuses it.
     pub fn try_acquire(&mut self, now_ms: i64, tokens: u64) -> Result<(), RateLimited> {
         self.expire(now_ms);
-        let retry = |w: &VecDeque<(i64, u64)>| w.front().map_or(0, |(t, _)| t + WINDOW_MS - now_ms);
+        let window_ms = self.window_ms;
+        let retry = |w: &VecDeque<(i64, u64)>| w.front().map_or(0, |(t, _)| t + window_ms - now_ms);
         if self.window.len() as u64 >= u64::from(self.requests_per_minute) {
             return Err(RateLimited { limit: "requests_per_minute", retry_after_ms: retry(&self.window) });
         }
