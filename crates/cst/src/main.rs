@@ -25,6 +25,9 @@ enum Command {
     /// Sentiment: analyze texts, evaluate on labelled data.
     #[command(subcommand)]
     Sentiment(cmd::sentiment::SentimentCommand),
+    /// Market intelligence: credentials, news ingestion, sentiment features.
+    #[command(subcommand)]
+    Intel(cmd::intel::IntelCommand),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
         Command::Sentiment(c) => cmd::sentiment::run(c),
+        Command::Intel(c) => cmd::intel::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,5 @@
 //! One module per command group.
 
 pub mod data;
+pub mod intel;
 pub mod sentiment;
