@@ -26,6 +26,25 @@ impl PriceTable {
         Self::default()
     }
 
+    /// OpenAI list prices (USD per million tokens, as published for these models; check before
+    /// relying on them) plus any `CST_LLM_PRICE_INPUT_PER_MTOK` / `CST_LLM_PRICE_OUTPUT_PER_MTOK`
+    /// override for the configured model (local servers: set both to 0).
+    pub fn builtin(model: &str) -> Self {
+        use rust_decimal::dec;
+        let mut table = Self::new()
+            .with("gpt-4o-mini", dec!(0.15), dec!(0.60))
+            .with("gpt-4o", dec!(2.50), dec!(10.00))
+            .with("gpt-4.1-mini", dec!(0.40), dec!(1.60))
+            .with("gpt-4.1", dec!(2.00), dec!(8.00));
+        let read = |var: &str| std::env::var(var).ok().and_then(|v| v.trim().parse::<Decimal>().ok());
+        if let (Some(input), Some(output)) =
+            (read("CST_LLM_PRICE_INPUT_PER_MTOK"), read("CST_LLM_PRICE_OUTPUT_PER_MTOK"))
+        {
+            table = table.with(model, input, output);
+        }
+        table
+    }
+
     /// Adds or replaces a model's price.
     pub fn with(mut self, model: &str, input_per_mtok: Decimal, output_per_mtok: Decimal) -> Self {
         self.0.insert(model.to_string(), ModelPrice { input_per_mtok, output_per_mtok });

@@ -76,6 +76,31 @@ impl FeatureFlags {
         Self { environment: Some(environment), flags: HashMap::new() }
     }
 
+    /// Reads `CST_ENVIRONMENT` (development/testing/production, default production) and per capability
+    /// `CST_LLM_FLAG_SENTIMENT` / `CST_LLM_FLAG_NEWS` (a state name, default disabled) with
+    /// `CST_LLM_ROLLOUT_PERCENT` (default 100). Unknown names are errors, not silently off.
+    pub fn from_env() -> Result<Self, String> {
+        let parse = |var: &str, default: &str| -> Result<serde_json::Value, String> {
+            let v = std::env::var(var).unwrap_or_else(|_| default.to_string());
+            Ok(serde_json::Value::String(v.trim().to_ascii_lowercase()))
+        };
+        let environment: Environment = serde_json::from_value(parse("CST_ENVIRONMENT", "production")?)
+            .map_err(|_| "CST_ENVIRONMENT must be development, testing or production".to_string())?;
+        let percent = std::env::var("CST_LLM_ROLLOUT_PERCENT").ok().map_or(Ok(100), |v| {
+            v.trim().parse::<u8>().map_err(|_| format!("CST_LLM_ROLLOUT_PERCENT={v:?} is not 0-100"))
+        })?;
+        let mut flags = Self::new(environment);
+        for (capability, var) in
+            [(Capability::SentimentAnalysis, "CST_LLM_FLAG_SENTIMENT"), (Capability::NewsAnalysis, "CST_LLM_FLAG_NEWS")]
+        {
+            let state: FlagState = serde_json::from_value(parse(var, "disabled")?).map_err(|_| {
+                format!("{var} must be one of disabled, development, testing, canary, production, emergency_disabled")
+            })?;
+            flags.set(capability, state, percent);
+        }
+        Ok(flags)
+    }
+
     /// Sets a capability's flag (percent above 100 is treated as 100).
     pub fn set(&mut self, capability: Capability, state: FlagState, rollout_percent: u8) {
         self.flags.insert(capability, Flag { state, rollout_percent: rollout_percent.min(100) });

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 use cst_core::interval::Interval;
+use cst_core::num::Money;
 use cst_core::time::Timestamp;
 use cst_intel::clock::SystemClock;
 use cst_intel::features::{ScoredPost, sentiment_bars};
@@ -10,9 +11,16 @@ use cst_intel::ingest::credentials::check_all;
 use cst_intel::ingest::post::Post;
 use cst_intel::ingest::sink::JsonlSink;
 use cst_intel::ingest::sources::rss::{DEFAULT_FEEDS, RssSource};
+use cst_intel::llm::breaker::BreakerConfig;
+use cst_intel::llm::client::ChatClient;
+use cst_intel::llm::config::LlmConfig;
+use cst_intel::llm::cost::PriceTable;
+use cst_intel::llm::flags::FeatureFlags;
+use cst_intel::llm::{GovernedLlm, Limits};
 use cst_intel::sentiment::Analyzer;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 const USER_AGENT: &str = concat!("cst-intel/", env!("CARGO_PKG_VERSION"), " (+https://github.com/cryptosmarttrader)");
@@ -34,6 +42,15 @@ pub enum IntelCommand {
         /// The JSONL file to append to.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Analyze one text through the governed LLM (flags, budget, rate limits, breaker), falling back
+    /// to the lexicon. Settings from CST_LLM_* and CST_ENVIRONMENT variables.
+    Analyze {
+        /// The text.
+        text: String,
+        /// Request a structured news analysis instead of sentiment.
+        #[arg(long)]
+        news: bool,
     },
     /// Compute causal sentiment bars for one asset from a JSONL post file.
     Features {
@@ -57,6 +74,7 @@ pub fn run(cmd: IntelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         IntelCommand::CheckCredentials { json } => check_credentials(json),
         IntelCommand::FetchFeeds { urls, out } => fetch_feeds(urls, &out),
+        IntelCommand::Analyze { text, news } => analyze(&text, news),
         IntelCommand::Features { posts, asset, interval, baseline_bars } => {
             features(&posts, &asset, interval, baseline_bars)
         }
@@ -108,6 +126,32 @@ fn fetch_feeds(urls: Vec<String>, out: &std::path::Path) -> anyhow::Result<ExitC
         }
     }
     Ok(if failed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn analyze(text: &str, news: bool) -> anyhow::Result<ExitCode> {
+    let config = LlmConfig::from_env()?;
+    let flags = FeatureFlags::from_env().map_err(anyhow::Error::msg)?;
+    let http = cst_intel::http::client(USER_AGENT, Duration::from_millis(config.timeout_ms))?;
+    let client = ChatClient::new(http, &config.base_url, &config.model, config.api_key.clone());
+    let limits = Limits {
+        max_tokens: config.max_tokens,
+        requests_per_minute: config.requests_per_minute,
+        tokens_per_minute: config.tokens_per_minute,
+        daily_budget: Money::new(config.daily_budget_usd),
+        breaker: BreakerConfig::default(),
+    };
+    let prices = PriceTable::builtin(&config.model);
+    let mut llm = GovernedLlm::new(client, Arc::new(SystemClock), flags, prices, limits);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let key = format!("cli:{}", text.len());
+    let out = if news {
+        serde_json::to_string_pretty(&runtime.block_on(llm.news(&key, text))?)?
+    } else {
+        serde_json::to_string_pretty(&runtime.block_on(llm.sentiment(&key, text))?)?
+    };
+    println!("{out}");
+    eprint!("{}", llm.metrics().to_prometheus());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn features(path: &std::path::Path, asset: &str, interval: Interval, baseline_bars: u32) -> anyhow::Result<ExitCode> {
