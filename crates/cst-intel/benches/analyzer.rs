@@ -1,6 +1,9 @@
 //! Analyzer throughput on the real labelled financial tweets (2,388 texts): texts per second for
 //! the whole file, plus the tokenizer alone, and the evaluation pass end to end.
 
+// criterion_group! expands to an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use cst_intel::evaluation::{LabelMap, evaluate_csv};
 use cst_intel::sentiment::{Analyzer, tokenize};

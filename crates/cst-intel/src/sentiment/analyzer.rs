@@ -176,9 +176,13 @@ impl Analyzer {
 
     /// Scores the lexicon term starting at `i` (if any); returns how many tokens it covered.
     fn score_term(&self, tokens: &[Token], i: usize, whole_text_shouted: bool, tally: &mut Tally) -> usize {
-        let words: Vec<&str> =
-            tokens[i..].iter().take(4).take_while(|t| is_lexical(t)).map(|t| t.text.as_str()).collect();
-        let Some(term) = self.lexicon.longest_match(&words) else { return 1 };
+        let mut words = [""; 4];
+        let mut n = 0;
+        for t in tokens[i..].iter().take(4).take_while(|t| is_lexical(t)) {
+            words[n] = t.text.as_str();
+            n += 1;
+        }
+        let Some(term) = self.lexicon.longest_match(&words[..n]) else { return 1 };
         let width = term.words.len();
         if term.valence == 0.0 {
             return width;
@@ -212,8 +216,11 @@ fn is_lexical(token: &Token) -> bool {
 }
 
 fn is_whole_text_shouted(tokens: &[Token]) -> bool {
-    let words: Vec<&Token> = tokens.iter().filter(|t| t.kind == TokenKind::Word && t.text.len() > 1).collect();
-    !words.is_empty() && words.iter().filter(|t| t.shouted).count() * 2 > words.len()
+    let (words, shouted) = tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word && t.text.len() > 1)
+        .fold((0, 0), |(w, s), t| (w + 1, s + usize::from(t.shouted)));
+    words > 0 && shouted * 2 > words
 }
 
 /// A negator within the scope words before `i`, not across sentence punctuation or a contrast word.

@@ -72,10 +72,15 @@ fn check_language(text: &str) -> Result<(), TextError> {
     if letters >= 8 && latin * 2 < letters {
         return Err(TextError::UnsupportedLanguage("mostly non-Latin script"));
     }
-    let words: Vec<String> =
-        text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase()).collect();
-    let english = words.iter().filter(|w| ENGLISH.contains(&w.as_str())).count();
-    let other = words.iter().filter(|w| OTHER_LATIN.contains(&w.as_str())).count();
+    let (mut english, mut other) = (0, 0);
+    for word in text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphabetic())) {
+        // Stopwords are short; longer words cannot match.
+        if word.is_empty() || word.len() > 6 {
+            continue;
+        }
+        english += usize::from(ENGLISH.iter().any(|s| s.eq_ignore_ascii_case(word)));
+        other += usize::from(OTHER_LATIN.iter().any(|s| s.eq_ignore_ascii_case(word)));
+    }
     if other >= 3 && other > 2 * english {
         return Err(TextError::UnsupportedLanguage(
             "Latin-script text that reads as Spanish, French, German or Portuguese",

@@ -57,8 +57,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 }
 
 fn is_dropped(raw: &str) -> bool {
-    let lower = raw.to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.") || raw.starts_with('@')
+    let starts = |prefix: &str| raw.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    raw.starts_with('@') || starts("http://") || starts("https://") || starts("www.")
 }
 
 /// Splits one whitespace-free chunk into word, number, emoji and punctuation tokens.
