@@ -4,7 +4,8 @@
 //!
 //! Layout: [`lexicon`] (weighted terms), [`sentiment`] (tokenizer, input checks, assets, analyzer),
 //! [`evaluation`] (accuracy, macro-F1, confusion matrix over a labelled CSV), [`llm`] (governed LLM
-//! analysis), [`clock`], [`secret`] and [`http`] (shared shell pieces).
+//! analysis), [`ingest`] (posts, TOS rules, ban protection, sources, JSONL sink), [`features`] (causal
+//! per-asset sentiment bars), [`clock`], [`secret`] and [`http`] (shared shell pieces).
 
 pub mod clock;
 pub mod evaluation;

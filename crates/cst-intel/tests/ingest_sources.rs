@@ -6,7 +6,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::Response;
 use cst_core::time::Timestamp;
-use cst_intel::clock::{Clock, ManualClock};
+use cst_intel::clock::ManualClock;
 use cst_intel::http;
 use cst_intel::ingest::gate::IngestError;
 use cst_intel::ingest::post::Platform;
@@ -473,6 +473,10 @@ async fn jsonl_sink_stores_each_post_once_across_restarts() {
     let stored: Vec<cst_intel::ingest::post::Post> =
         std::fs::read_to_string(&path).expect("read").lines().map(|l| serde_json::from_str(l).expect("post")).collect();
     assert_eq!(stored, batch.posts);
-    assert_eq!(clock.now_ms(), NOW_MS);
+    // RSS posts may be kept 365 days from receipt: one day short keeps them, the day after drops them.
+    let received = batch.posts[0].received_at;
+    assert_eq!(JsonlSink::enforce_retention(&path, received.add_secs(364 * 86_400)).expect("retain"), 0);
+    assert_eq!(JsonlSink::enforce_retention(&path, received.add_secs(365 * 86_400)).expect("retain"), 2);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), "");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

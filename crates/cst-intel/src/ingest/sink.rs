@@ -1,7 +1,10 @@
 //! A JSONL post sink: one JSON object per line, appended; on open it reads the existing file so
-//! restarts do not store duplicates. The lead can swap in `cst-store` behind the same two calls.
+//! restarts do not store duplicates; retention is enforced by rewriting the file. `cst-store` can
+//! replace it behind the same calls.
 
 use super::post::{Deduplicator, Post};
+use super::tos::rule;
+use cst_core::time::Timestamp;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -74,6 +77,34 @@ impl JsonlSink {
         }
         self.file.flush().map_err(|source| SinkError::Io { path: self.path.clone(), source })?;
         Ok(written)
+    }
+
+    /// Rewrites the file keeping only posts still inside their platform's retention period
+    /// (`TosRule::retention_days`, counted from receipt); returns how many were removed.
+    pub fn enforce_retention(path: &Path, now: Timestamp) -> Result<usize, SinkError> {
+        let io = |source| SinkError::Io { path: path.to_path_buf(), source };
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let mut kept = String::with_capacity(text.len());
+        let mut removed = 0;
+        for (i, line) in text.lines().enumerate() {
+            let post: Post = serde_json::from_str(line).map_err(|e| SinkError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: e.to_string(),
+            })?;
+            let keep_secs = i64::from(rule(post.source).retention_days) * 86_400;
+            if post.received_at.add_secs(keep_secs) > now {
+                kept.push_str(line);
+                kept.push('\n');
+            } else {
+                removed += 1;
+            }
+        }
+        // Write a sibling file and rename, so a crash never leaves a half-written store.
+        let tmp = path.with_extension("jsonl.tmp");
+        std::fs::write(&tmp, kept).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        Ok(removed)
     }
 
     /// Duplicates dropped so far.
