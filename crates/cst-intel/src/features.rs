@@ -76,6 +76,35 @@ pub struct SentimentBar {
     pub risk_flag: bool,
 }
 
+impl SentimentBar {
+    /// Feature names, in the order of [`SentimentBar::values`].
+    pub const NAMES: [&'static str; 8] = [
+        "sent_mean_score",
+        "sent_post_count",
+        "sent_bullish_share",
+        "sent_bearish_share",
+        "sent_score_change_vs_baseline",
+        "sent_volume_ratio_vs_baseline",
+        "sent_hype_flag",
+        "sent_risk_flag",
+    ];
+
+    /// The bar as f64 feature values for the feature pipeline (flags as 0/1), to be joined on
+    /// `available_at` so a model at time t only sees bars closed by t.
+    pub fn values(&self) -> [f64; 8] {
+        [
+            self.mean_score,
+            self.post_count as f64,
+            self.bullish_share,
+            self.bearish_share,
+            self.score_change_vs_baseline,
+            self.volume_ratio_vs_baseline,
+            f64::from(u8::from(self.hype_flag)),
+            f64::from(u8::from(self.risk_flag)),
+        ]
+    }
+}
+
 /// Computes bars `[from, to)` for one asset from posts in any order; `baseline_bars` trailing bars
 /// form the baseline.
 pub fn sentiment_bars(

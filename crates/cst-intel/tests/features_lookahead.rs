@@ -97,6 +97,9 @@ fn bars_aggregate_scores_shares_and_baseline_change() {
         assert!((-1.0..=1.0).contains(&bar.mean_score));
         assert!(bar.bullish_share + bar.bearish_share <= 1.0 + 1e-12);
         assert_eq!(bar.available_at.as_nanos() - bar.open.as_nanos(), 3_600_000_000_000);
+        let values = bar.values();
+        assert_eq!(values.len(), SentimentBar::NAMES.len());
+        assert_eq!(values[1], bar.post_count as f64);
         if bar.post_count == 0 {
             assert_eq!((bar.mean_score, bar.score_change_vs_baseline), (0.0, 0.0));
         }

@@ -276,3 +276,18 @@ async fn bad_text_never_reaches_the_llm() {
     assert!(s.llm.sentiment("a", "   ").await.is_err());
     assert_eq!(s.server.hits.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn tokens_per_minute_limit_counts_reported_usage_and_refuses_the_overflow() {
+    let mut l = limits();
+    // One call reserves its estimate plus max_tokens (about 390), then settles to the 160 reported.
+    l.tokens_per_minute = 500;
+    let mut s = setup(Reply::Valid, l, FlagState::Production, 100).await;
+    assert_eq!(s.llm.sentiment("a", TEXT).await.expect("valid").source, Source::Llm);
+    assert_eq!(s.llm.metrics().tokens, 160);
+    let second = s.llm.sentiment("b", TEXT).await.expect("valid");
+    assert_eq!(second.source, Source::Lexicon { reason: "rate_limited".into() });
+    assert_eq!(s.server.hits.load(Ordering::SeqCst), 1);
+    s.clock.advance_ms(60_000);
+    assert_eq!(s.llm.sentiment("c", TEXT).await.expect("valid").source, Source::Llm);
+}
