@@ -8,15 +8,22 @@ use cst_core::time::Timestamp;
 use cst_intel::clock::SystemClock;
 use cst_intel::features::{ScoredPost, sentiment_bars};
 use cst_intel::ingest::credentials::check_all;
+use cst_intel::ingest::gate::IngestError;
 use cst_intel::ingest::post::Post;
 use cst_intel::ingest::sink::JsonlSink;
+use cst_intel::ingest::sources::Batch;
+use cst_intel::ingest::sources::discord::DiscordSource;
+use cst_intel::ingest::sources::reddit::{RedditCredentials, RedditEndpoints, RedditSource};
 use cst_intel::ingest::sources::rss::{DEFAULT_FEEDS, RssSource};
+use cst_intel::ingest::sources::telegram::TelegramSource;
+use cst_intel::ingest::sources::x::XSource;
 use cst_intel::llm::breaker::BreakerConfig;
 use cst_intel::llm::client::ChatClient;
 use cst_intel::llm::config::LlmConfig;
 use cst_intel::llm::cost::PriceTable;
 use cst_intel::llm::flags::FeatureFlags;
 use cst_intel::llm::{GovernedLlm, Limits};
+use cst_intel::secret::Secret;
 use cst_intel::sentiment::Analyzer;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +46,25 @@ pub enum IntelCommand {
         /// Feed URLs (default: the main crypto news outlets).
         #[arg(long = "url")]
         urls: Vec<String>,
+        /// The JSONL file to append to.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Fetch once from the social platforms named (credentials from the environment, see
+    /// check-credentials) and append new posts to a JSONL file.
+    FetchSocial {
+        /// Subreddits to read (`/r/<name>/new`).
+        #[arg(long = "subreddit")]
+        subreddits: Vec<String>,
+        /// X recent-search queries.
+        #[arg(long = "x-query")]
+        x_queries: Vec<String>,
+        /// Read the Telegram bot's updates.
+        #[arg(long)]
+        telegram: bool,
+        /// Discord channel ids to read.
+        #[arg(long = "discord-channel")]
+        discord_channels: Vec<String>,
         /// The JSONL file to append to.
         #[arg(long)]
         out: PathBuf,
@@ -74,6 +100,9 @@ pub fn run(cmd: IntelCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         IntelCommand::CheckCredentials { json } => check_credentials(json),
         IntelCommand::FetchFeeds { urls, out } => fetch_feeds(urls, &out),
+        IntelCommand::FetchSocial { subreddits, x_queries, telegram, discord_channels, out } => {
+            fetch_social(&SocialTargets { subreddits, x_queries, telegram, discord_channels }, &out)
+        }
         IntelCommand::Analyze { text, news } => analyze(&text, news),
         IntelCommand::Features { posts, asset, interval, baseline_bars } => {
             features(&posts, &asset, interval, baseline_bars)
@@ -122,6 +151,61 @@ fn fetch_feeds(urls: Vec<String>, out: &std::path::Path) -> anyhow::Result<ExitC
             Err(e) => {
                 failed += 1;
                 eprintln!("{url}: {e}");
+            }
+        }
+    }
+    Ok(if failed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// What `fetch-social` reads.
+struct SocialTargets {
+    subreddits: Vec<String>,
+    x_queries: Vec<String>,
+    telegram: bool,
+    discord_channels: Vec<String>,
+}
+
+fn secret(var: &str) -> anyhow::Result<Secret> {
+    Secret::from_env(var).with_context(|| format!("{var} is not set (run `cst intel check-credentials`)"))
+}
+
+fn fetch_social(t: &SocialTargets, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let http = cst_intel::http::client(USER_AGENT, Duration::from_secs(20))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut sink = JsonlSink::open(out)?;
+    let mut results: Vec<(String, Result<Batch, IngestError>)> = Vec::new();
+    for sub in &t.subreddits {
+        let creds = RedditCredentials {
+            client_id: secret("CST_REDDIT_CLIENT_ID")?.expose().to_string(),
+            client_secret: secret("CST_REDDIT_CLIENT_SECRET")?,
+            user_agent: secret("CST_REDDIT_USER_AGENT")?.expose().to_string(),
+        };
+        let mut src = RedditSource::new(creds, RedditEndpoints::default(), sub);
+        results.push((format!("reddit r/{sub}"), runtime.block_on(src.fetch(&http, &SystemClock))));
+    }
+    for query in &t.x_queries {
+        let mut src = XSource::new("https://api.x.com", secret("CST_X_BEARER_TOKEN")?, query, USER_AGENT);
+        results.push((format!("x {query:?}"), runtime.block_on(src.fetch(&http, &SystemClock))));
+    }
+    if t.telegram {
+        let mut src = TelegramSource::new("https://api.telegram.org", secret("CST_TELEGRAM_BOT_TOKEN")?, USER_AGENT);
+        results.push(("telegram".into(), runtime.block_on(src.fetch(&http, &SystemClock))));
+    }
+    for channel in &t.discord_channels {
+        let ua = concat!("DiscordBot (https://github.com/cryptosmarttrader, ", env!("CARGO_PKG_VERSION"), ")");
+        let mut src = DiscordSource::new("https://discord.com", secret("CST_DISCORD_BOT_TOKEN")?, channel, ua);
+        results.push((format!("discord {channel}"), runtime.block_on(src.fetch(&http, &SystemClock))));
+    }
+    let mut failed = 0;
+    for (name, result) in results {
+        match result {
+            Ok(batch) => {
+                let written = sink.write(&batch.posts)?;
+                println!("{name}: {} posts, {written} new, rejected {:?}", batch.posts.len(), batch.rejected);
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{name}: {e}");
             }
         }
     }
