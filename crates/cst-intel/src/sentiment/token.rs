@@ -61,67 +61,65 @@ fn is_dropped(raw: &str) -> bool {
     raw.starts_with('@') || starts("http://") || starts("https://") || starts("www.")
 }
 
-/// Splits one whitespace-free chunk into word, number, emoji and punctuation tokens.
+/// Splits one whitespace-free chunk into word, number, emoji and punctuation tokens (byte offsets,
+/// so no per-chunk character buffer is allocated).
 fn split_chunk(raw: &str, out: &mut Vec<Token>) {
-    let chars: Vec<char> = raw.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '$' && chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic()) {
-            let end = scan(&chars, i + 1, |ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-');
-            let tag: String = chars[i + 1..end].iter().collect::<String>();
-            let tag = tag.trim_end_matches(['.', '-']).to_ascii_uppercase();
+    while let Some(c) = raw[i..].chars().next() {
+        let after = i + c.len_utf8();
+        let next = raw[after..].chars().next();
+        if c == '$' && next.is_some_and(|n| n.is_ascii_alphabetic()) {
+            let end = scan(raw, after, |ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-');
+            let tag = raw[after..end].trim_end_matches(['.', '-']).to_ascii_uppercase();
             out.push(Token { text: tag, kind: TokenKind::Cashtag, shouted: false });
             i = end;
-        } else if (c == '+' || c == '-' || c == '\u{2212}') && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()) {
-            i = push_number(&chars, i + 1, if c == '+' { 1.0 } else { -1.0 }, true, out);
+        } else if matches!(c, '+' | '-' | '\u{2212}') && next.is_some_and(|n| n.is_ascii_digit()) {
+            i = push_number(raw, after, if c == '+' { 1.0 } else { -1.0 }, true, out);
         } else if c.is_ascii_digit() {
-            i = push_number(&chars, i, 1.0, false, out);
+            i = push_number(raw, i, 1.0, false, out);
         } else if c.is_alphabetic() {
-            let end = scan(&chars, i, is_word_char);
-            push_word(&chars[i..end], out);
+            let end = scan(raw, i, is_word_char);
+            push_word(&raw[i..end], out);
             i = end;
-        } else if is_emoji(c) {
-            out.push(Token { text: c.to_string(), kind: TokenKind::Emoji, shouted: false });
-            i += 1;
         } else {
-            if matches!(c, '.' | ';' | ':' | '?' | '!') {
+            if is_emoji(c) {
+                out.push(Token { text: c.to_string(), kind: TokenKind::Emoji, shouted: false });
+            } else if matches!(c, '.' | ';' | ':' | '?' | '!') {
                 out.push(Token { text: c.to_string(), kind: TokenKind::Punct(c), shouted: false });
             }
-            i += 1;
+            i = after;
         }
     }
 }
 
-fn scan(chars: &[char], start: usize, keep: impl Fn(char) -> bool) -> usize {
-    let mut end = start;
-    while end < chars.len() && keep(chars[end]) {
-        end += 1;
-    }
-    end
+/// Byte offset of the first character from `start` that `keep` rejects.
+fn scan(raw: &str, start: usize, keep: impl Fn(char) -> bool) -> usize {
+    raw[start..].char_indices().find(|(_, ch)| !keep(*ch)).map_or(raw.len(), |(k, _)| start + k)
 }
 
-fn push_number(chars: &[char], start: usize, sign: f64, signed: bool, out: &mut Vec<Token>) -> usize {
-    let end = scan(chars, start, |ch| ch.is_ascii_digit() || ch == '.' || ch == ',');
-    let digits: String = chars[start..end].iter().filter(|ch| **ch != ',').collect();
+fn push_number(raw: &str, start: usize, sign: f64, signed: bool, out: &mut Vec<Token>) -> usize {
+    let end = scan(raw, start, |ch| ch.is_ascii_digit() || ch == '.' || ch == ',');
+    let digits: String = raw[start..end].chars().filter(|ch| *ch != ',').collect();
     let digits = digits.trim_end_matches('.');
-    let percent = chars.get(end) == Some(&'%');
+    let percent = raw[end..].starts_with('%');
     let value = digits.parse::<f64>().unwrap_or(0.0) * sign;
     out.push(Token { text: digits.to_string(), kind: TokenKind::Number { value, signed, percent }, shouted: false });
     // A unit or suffix glued to the number ("5x", "10k") stays out of the lexicon on purpose.
-    let mut next = if percent { end + 1 } else { end };
-    while next < chars.len() && chars[next].is_alphanumeric() {
-        next += 1;
-    }
-    next
+    scan(raw, if percent { end + 1 } else { end }, char::is_alphanumeric)
 }
 
-fn push_word(chars: &[char], out: &mut Vec<Token>) {
-    let raw: String = chars.iter().collect();
-    let word = raw.trim_end_matches(['\'', '\u{2019}']).replace('\u{2019}', "'");
-    let letters: Vec<char> = word.chars().filter(|ch| ch.is_alphabetic()).collect();
-    let shouted = letters.len() >= 2 && letters.iter().all(|ch| ch.is_uppercase());
-    out.push(Token { text: word.to_lowercase(), kind: TokenKind::Word, shouted });
+fn push_word(raw: &str, out: &mut Vec<Token>) {
+    let word = raw.trim_end_matches(['\'', '\u{2019}']);
+    let (letters, upper) = word
+        .chars()
+        .filter(|ch| ch.is_alphabetic())
+        .fold((0, 0), |(l, u), ch| (l + 1, u + usize::from(ch.is_uppercase())));
+    let shouted = letters >= 2 && letters == upper;
+    let mut text = word.to_lowercase();
+    if text.contains('\u{2019}') {
+        text = text.replace('\u{2019}', "'");
+    }
+    out.push(Token { text, kind: TokenKind::Word, shouted });
 }
 
 #[cfg(test)]
