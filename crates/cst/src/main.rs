@@ -31,6 +31,12 @@ enum Command {
     Book(cmd::book::BookCommand),
     /// Record Kraken's public WebSocket stream to a replayable file.
     Record(cmd::record::RecordArgs),
+    /// Sentiment: analyze texts, evaluate on labelled data.
+    #[command(subcommand)]
+    Sentiment(cmd::sentiment::SentimentCommand),
+    /// Market intelligence: credentials, news ingestion, sentiment features.
+    #[command(subcommand)]
+    Intel(cmd::intel::IntelCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +47,8 @@ fn main() -> ExitCode {
         Command::Features(a) => cmd::features::run(&cli.home, a),
         Command::Book(c) => cmd::book::run(c),
         Command::Record(a) => cmd::record::run(a),
+        Command::Sentiment(c) => cmd::sentiment::run(c),
+        Command::Intel(c) => cmd::intel::run(c),
     };
     match result {
         Ok(code) => code,

@@ -6,3 +6,5 @@ pub mod features;
 pub mod sync;
 pub mod ta;
 pub mod record;
+pub mod intel;
+pub mod sentiment;
