@@ -11,15 +11,31 @@
 //! - [`candle`] and [`trade`]: market data records.
 //! - [`ohlcvt`]: Kraken's OHLCVT CSV dialects (lines and file names).
 //! - [`quality`] and [`resample`]: the data-quality gate and exact resampling.
+//! - [`event`] → [`engine`]: strategies ([`strategy`]), the [`signal`] gate, [`sizing`], the
+//!   [`risk`] guard with its [`kill_switch`], the [`execution`] policy, orders ([`order`]).
+//! - [`sim_venue`] (fees, latency, candle and L2 fills), [`ledger`], and [`backtest`] reports.
 
+pub mod backtest;
 pub mod candle;
+pub mod depth;
+pub mod engine;
+pub mod event;
+pub mod execution;
 pub mod instrument;
 pub mod interval;
+pub mod kill_switch;
+pub mod ledger;
 pub mod num;
 pub mod ohlcvt;
+pub mod order;
 pub mod pair;
 pub mod quality;
 pub mod resample;
+pub mod risk;
+pub mod signal;
+pub mod sim_venue;
+pub mod sizing;
+pub mod strategy;
 pub mod time;
 pub mod trade;
 
