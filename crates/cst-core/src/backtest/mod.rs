@@ -3,6 +3,7 @@
 //! `trades.csv`, `equity.csv` and an offline `report.html`.
 
 pub mod attribution;
+pub mod bars;
 mod html;
 pub mod metrics;
 mod report;
@@ -19,6 +20,18 @@ use metrics::EquityStats;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use trades::TradeBook;
+
+/// Pair metadata (precision, minimums) from `meta` with the fee schedule of `fees`: used when
+/// the AssetPairs capture that carries today's schedule lacks the pair being backtested.
+pub fn with_fee_schedule(
+    meta: &crate::instrument::Instrument,
+    fees: &crate::instrument::Instrument,
+) -> crate::instrument::Instrument {
+    let mut inst = meta.clone();
+    inst.fees = fees.fees.clone();
+    inst.fees_maker = fees.fees_maker.clone();
+    inst
+}
 
 /// Everything that defines one backtest besides the data.
 #[derive(Debug, Clone, PartialEq)]
