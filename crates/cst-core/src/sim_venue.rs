@@ -81,6 +81,8 @@ struct Working {
     arrival_ns: i64,
     /// L2 mode: quantity ahead of us at our price level; `None` until it rests on a book.
     queue_ahead: Option<Decimal>,
+    /// Taker and maker fee percent of the tier when the order was placed.
+    fee_percent: (Decimal, Decimal),
 }
 
 /// The simulated venue and the account it holds.
@@ -168,7 +170,8 @@ impl SimVenue {
         }
         let arrival_ns = now_ns + self.latency_ns();
         out.push(Event::Order(OrderUpdate::Accepted { id: o.id, stamp: Stamp::at(arrival_ns) }));
-        self.working.push(Working { order: o, remaining: o.qty.value(), arrival_ns, queue_ahead: None });
+        let fee_percent = self.fee_percent(&self.pairs[o.pair.index()].instrument);
+        self.working.push(Working { order: o, remaining: o.qty.value(), arrival_ns, queue_ahead: None, fee_percent });
     }
 
     fn validate(&self, o: &OrderIntent) -> Result<(), String> {
@@ -296,7 +299,7 @@ impl SimVenue {
         done
     }
 
-    /// Books one execution: fee at the current tier, balances, 30-day volume; emits the fill.
+    /// Books one execution: fee at the tier of the order's placement, balances, 30-day volume; emits the fill.
     #[allow(clippy::too_many_arguments)]
     fn execute(
         &mut self,
@@ -308,9 +311,8 @@ impl SimVenue {
         stamp: Stamp,
         out: &mut Vec<Event>,
     ) {
-        let o = self.working[k].order;
+        let (o, (taker, maker)) = (self.working[k].order, self.working[k].fee_percent);
         let inst = self.pairs[o.pair.index()].instrument.clone();
-        let (taker, maker) = self.fee_percent(&inst);
         let pct = if liq == Liquidity::Maker { maker } else { taker };
         let fee_dp = inst.cost_decimals.unwrap_or(8);
         let fee_of = |q: Decimal| (q * price * pct / Decimal::ONE_HUNDRED).round_dp(fee_dp);

@@ -25,7 +25,9 @@ struct Market {
 fn closes(file: &str) -> Vec<(i64, f64, Decimal)> {
     let text = cst_testdata::read_text(file);
     let (rows, _) = cst_core::backtest::bars::parse_ohlcvt(&text);
-    rows.iter().map(|r| (r.time * 1_000_000_000 + HOUR_NS, r.close.to_string().parse().expect("f64"), r.close)).collect()
+    rows.iter()
+        .map(|r| (r.time * 1_000_000_000 + HOUR_NS, r.close.to_string().parse().expect("f64"), r.close))
+        .collect()
 }
 
 fn market() -> Market {
@@ -39,7 +41,8 @@ fn load() -> Market {
     let eth = closes("kraken/ohlcvt/hourly-2013-2020/ETHUSD_60.csv.gz");
     let start = xbt[xbt.len() - 600].0;
     let keep = |v: Vec<(i64, f64, Decimal)>| v.into_iter().filter(|c| c.0 >= start).collect::<Vec<_>>();
-    let pairs = vec!["XBT/USD".parse().expect("pair"), "ETH/USD".parse().expect("pair"), "XBT/EUR".parse().expect("pair")];
+    let pairs =
+        vec!["XBT/USD".parse().expect("pair"), "ETH/USD".parse().expect("pair"), "XBT/EUR".parse().expect("pair")];
     Market { pairs, xbt: keep(xbt), eth: keep(eth) }
 }
 
@@ -91,7 +94,13 @@ impl Desk {
 
     fn try_order(&mut self, o: OrderIntent) -> Result<(), (Rule, String)> {
         let marks: Vec<Option<Price>> = (0..3).map(|i| Some(self.price(i))).collect();
-        let view = RiskView { pairs: &self.m.pairs, positions: &self.positions, marks: &marks, book_mid: None, now_ns: self.now_ns };
+        let view = RiskView {
+            pairs: &self.m.pairs,
+            positions: &self.positions,
+            marks: &marks,
+            book_mid: None,
+            now_ns: self.now_ns,
+        };
         self.guard.approve(o, &view).map(|_| ()).map_err(|r| (r.rule, r.reason))
     }
 
@@ -233,7 +242,12 @@ fn kill_switch_escalates_normal_warn_reduce_only_flatten_halt_with_reasons() {
         o.side = side;
         d.try_order(o)
     };
-    let steps = [(9_400.0, KillLevel::Warn), (8_900.0, KillLevel::ReduceOnly), (8_400.0, KillLevel::Flatten), (7_900.0, KillLevel::Halt)];
+    let steps = [
+        (9_400.0, KillLevel::Warn),
+        (8_900.0, KillLevel::ReduceOnly),
+        (8_400.0, KillLevel::Flatten),
+        (7_900.0, KillLevel::Halt),
+    ];
     for (k, (equity, level)) in steps.into_iter().enumerate() {
         let moved = d.guard.on_equity(t + k as i64, equity).expect("escalates");
         assert_eq!((moved.to, moved.trigger.as_str()), (level, "drawdown"));
@@ -253,5 +267,8 @@ fn kill_switch_escalates_normal_warn_reduce_only_flatten_halt_with_reasons() {
     let reset = d.guard.reset_kill("operator reviewed".into(), t + 11).expect("reset");
     assert_eq!((reset.from, reset.to), (KillLevel::Halt, KillLevel::Normal));
     let levels: Vec<KillLevel> = d.guard.kill_switch().history().iter().map(|h| h.to).collect();
-    assert_eq!(levels, [KillLevel::Warn, KillLevel::ReduceOnly, KillLevel::Flatten, KillLevel::Halt, KillLevel::Normal]);
+    assert_eq!(
+        levels,
+        [KillLevel::Warn, KillLevel::ReduceOnly, KillLevel::Flatten, KillLevel::Halt, KillLevel::Normal]
+    );
 }
