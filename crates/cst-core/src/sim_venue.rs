@@ -276,7 +276,8 @@ impl SimVenue {
     fn fill_on_candle(&mut self, k: usize, bar: &Bar, r: &Range, out: &mut Vec<Event>) -> bool {
         let w = self.working[k].clone();
         let resting = w.arrival_ns <= bar.open_time_ns;
-        let Some((price, liq)) = candle_price(&w.order.kind, w.order.side, r, self.slip, resting) else {
+        let dp = self.pairs[bar.pair.index()].instrument.pair_decimals;
+        let Some((price, liq)) = candle_price(&w.order.kind, w.order.side, r, self.slip, dp, resting) else {
             let ioc = matches!(w.order.kind, OrderKind::Ioc { .. });
             let post_cross = matches!(w.order.kind, OrderKind::Limit { post_only: true, .. }) && !resting;
             if ioc || post_cross {

@@ -18,7 +18,7 @@
 use crate::event::Liquidity;
 use crate::order::OrderKind;
 use crate::trade::Side;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// One candle in exact decimals (built only when an order is pending).
 #[derive(Debug, Clone, Copy)]
@@ -49,10 +49,18 @@ pub(crate) fn candle_price(
     side: Side,
     r: &Range,
     slip: Decimal,
+    price_dp: u32,
     arrived_before_open: bool,
 ) -> Option<(Decimal, Liquidity)> {
-    let against =
-        |p: Decimal| clamp(r, if side == Side::Buy { p * (Decimal::ONE + slip) } else { p * (Decimal::ONE - slip) });
+    // Slipped prices go onto the pair's price grid (against us), then back into the range.
+    let against = |p: Decimal| {
+        let moved = if side == Side::Buy {
+            (p * (Decimal::ONE + slip)).round_dp_with_strategy(price_dp, RoundingStrategy::AwayFromZero)
+        } else {
+            (p * (Decimal::ONE - slip)).round_dp_with_strategy(price_dp, RoundingStrategy::ToZero)
+        };
+        clamp(r, moved)
+    };
     match *kind {
         OrderKind::Market => Some((against(r.open), Liquidity::Taker)),
         OrderKind::Ioc { price } => {
@@ -107,27 +115,30 @@ mod tests {
         let at =
             |l: Decimal| OrderKind::Limit { price: Price::new(l).expect("p"), post_only: false, display_qty: None };
         assert_eq!(
-            candle_price(&at(dec!(738.0)), Side::Buy, &r(), dec!(0), true),
+            candle_price(&at(dec!(738.0)), Side::Buy, &r(), dec!(0), 1, true),
             None,
             "touching the low is not through"
         );
         assert_eq!(
-            candle_price(&at(dec!(738.1)), Side::Buy, &r(), dec!(0), true),
+            candle_price(&at(dec!(738.1)), Side::Buy, &r(), dec!(0), 1, true),
             Some((dec!(738.1), Liquidity::Maker))
         );
-        assert_eq!(candle_price(&at(dec!(746)), Side::Buy, &r(), dec!(0), true), Some((dec!(745.0), Liquidity::Maker)));
         assert_eq!(
-            candle_price(&at(dec!(746)), Side::Buy, &r(), dec!(0), false),
+            candle_price(&at(dec!(746)), Side::Buy, &r(), dec!(0), 1, true),
+            Some((dec!(745.0), Liquidity::Maker))
+        );
+        assert_eq!(
+            candle_price(&at(dec!(746)), Side::Buy, &r(), dec!(0), 1, false),
             Some((dec!(745.0), Liquidity::Taker))
         );
     }
 
     #[test]
     fn market_slippage_never_leaves_the_candle_range() {
-        let (p, _) = candle_price(&OrderKind::Market, Side::Buy, &r(), dec!(0.5), true).expect("fill");
+        let (p, _) = candle_price(&OrderKind::Market, Side::Buy, &r(), dec!(0.5), 1, true).expect("fill");
         assert_eq!(p, dec!(752.82196));
-        let (p, _) = candle_price(&OrderKind::Market, Side::Buy, &r(), dec!(0.001), true).expect("fill");
-        assert_eq!(p, dec!(745.745));
+        let (p, _) = candle_price(&OrderKind::Market, Side::Buy, &r(), dec!(0.001), 1, true).expect("fill");
+        assert_eq!(p, dec!(745.8), "745.745 rounded up onto the 0.1 grid");
     }
 
     #[test]
