@@ -94,7 +94,7 @@ mod tests {
         let mut gate = SignalGate::new(GateConfig::default());
         assert_eq!(gate.check(&model(0.79)), GateDecision::Blocked { confidence: 0.79 });
         assert_eq!(gate.check(&model(0.80)), GateDecision::Pass);
-        assert_eq!(gate.check(&model(f64::NAN)).ne(&GateDecision::Pass), true);
+        assert!(gate.check(&model(f64::NAN)) != GateDecision::Pass);
         assert_eq!((gate.passed, gate.blocked), (1, 2));
     }
 
