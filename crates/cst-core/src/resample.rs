@@ -49,6 +49,26 @@ pub fn resample(rows: &[CandleRow], from: Interval, to: Interval) -> Result<Vec<
     Ok(out)
 }
 
+/// Coarse candles whose whole window lies inside the span the fine series covers
+/// (`[first open, last open + from)`), and how many edge windows were left out. Inside that span
+/// a missing fine candle means "no trades"; at the edges it may mean "no data", so edge
+/// windows are not claimed to be complete candles.
+pub fn resample_complete(
+    rows: &[CandleRow],
+    from: Interval,
+    to: Interval,
+) -> Result<(Vec<CandleRow>, usize), ResampleError> {
+    let all = resample(rows, from, to)?;
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok((all, 0));
+    };
+    let (start, end) = (first.time, last.time + from.secs());
+    let before = all.len();
+    let complete: Vec<CandleRow> = all.into_iter().filter(|c| c.time >= start && c.time + to.secs() <= end).collect();
+    let skipped = before - complete.len();
+    Ok((complete, skipped))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +108,25 @@ mod tests {
                 trades: 5
             }
         );
+    }
+
+    #[test]
+    fn leaves_out_windows_the_fine_series_only_partly_covers() {
+        let r = |time| CandleRow {
+            time,
+            open: dec!(1),
+            high: dec!(1),
+            low: dec!(1),
+            close: dec!(1),
+            volume: dec!(1),
+            trades: 1,
+        };
+        // 5m candles from 00:05 to 00:40: the 00:00 window starts before the data, the 00:30
+        // window ends after it; only 00:15 is complete.
+        let rows: Vec<_> = (1..=8).map(|k| r(k * 300)).collect();
+        let (out, skipped) = resample_complete(&rows, Interval::M5, Interval::M15).unwrap();
+        assert_eq!(out.iter().map(|c| c.time).collect::<Vec<_>>(), vec![900]);
+        assert_eq!(skipped, 2);
     }
 
     #[test]

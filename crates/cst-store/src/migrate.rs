@@ -1,0 +1,34 @@
+//! Schema migrations: numbered SQL files embedded in the binary, applied in order, each in its
+//! own transaction and recorded in `schema_migrations`, so a store is upgraded exactly once.
+
+/// One migration step.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Monotonic version number.
+    pub version: i64,
+    /// Short name.
+    pub name: &'static str,
+    /// The SQL (one or more statements separated by `;`).
+    pub sql: &'static str,
+}
+
+/// SQLite migrations, oldest first.
+pub const SQLITE: &[Migration] =
+    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/sqlite/0001_candles.sql") }];
+
+/// PostgreSQL migrations, oldest first.
+pub const POSTGRES: &[Migration] =
+    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/postgres/0001_candles.sql") }];
+
+/// The bookkeeping table (same DDL on both backends).
+pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
+
+/// The statements of a migration, without comments and empty parts.
+pub fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
+    sql.split(';')
+        .map(|part| {
+            part.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n").trim().to_string()
+        })
+        .filter(|s| !s.is_empty())
+}
