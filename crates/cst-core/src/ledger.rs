@@ -91,33 +91,42 @@ impl Ledger {
 
     /// Books one fill (atomically: on error nothing changes).
     pub fn apply(&mut self, fill: &Fill) -> Result<(), LedgerError> {
+        // Borrow the pair table apart from the balances without cloning names on the hot path.
+        let pairs = std::mem::take(&mut self.pairs);
+        let result = match pairs.get(fill.pair.index()) {
+            Some(pair) => self.book(fill, pair.base(), pair.quote()),
+            None => Err(LedgerError::UnknownPair(fill.pair.0)),
+        };
+        self.pairs = pairs;
+        result
+    }
+
+    fn book(&mut self, fill: &Fill, base: &str, quote: &str) -> Result<(), LedgerError> {
         let i = fill.pair.index();
-        let pair = self.pairs.get(i).ok_or(LedgerError::UnknownPair(fill.pair.0))?;
-        let (base, quote) = (pair.base().to_string(), pair.quote().to_string());
         let (qty, gross, fee) = (fill.qty.value(), (fill.price * fill.qty).value(), fill.fee.value());
         let pos = &self.positions[i];
         match fill.side {
             Side::Buy => {
-                self.ensure(&quote, gross + fee)?;
-                self.add(&quote, -(gross + fee));
-                self.add(&base, qty);
+                self.ensure(quote, gross + fee)?;
+                self.add(quote, -(gross + fee));
+                self.add(base, qty);
                 let pos = &mut self.positions[i];
                 pos.qty += qty;
                 pos.cost_basis += gross;
             }
             Side::Sell => {
-                self.ensure(&base, qty)?;
+                self.ensure(base, qty)?;
                 if pos.qty < qty {
-                    return Err(LedgerError::Insufficient { asset: base, balance: pos.qty, needed: qty });
+                    return Err(LedgerError::Insufficient { asset: base.to_string(), balance: pos.qty, needed: qty });
                 }
-                self.ensure_after_fee(&quote, gross, fee)?;
+                self.ensure_after_fee(quote, gross, fee)?;
                 let removed = if pos.qty == qty {
                     pos.cost_basis
                 } else {
                     (pos.cost_basis * qty / pos.qty).round_dp(COST_DECIMALS)
                 };
-                self.add(&base, -qty);
-                self.add(&quote, gross - fee);
+                self.add(base, -qty);
+                self.add(quote, gross - fee);
                 let pos = &mut self.positions[i];
                 pos.qty -= qty;
                 pos.cost_basis -= removed;
@@ -125,7 +134,12 @@ impl Ledger {
             }
         }
         self.positions[i].fees += fee;
-        *self.fees_paid.entry(quote).or_default() += fee;
+        match self.fees_paid.get_mut(quote) {
+            Some(f) => *f += fee,
+            None => {
+                self.fees_paid.insert(quote.to_string(), fee);
+            }
+        }
         self.journal.push(*fill);
         Ok(())
     }
@@ -150,7 +164,12 @@ impl Ledger {
     }
 
     fn add(&mut self, asset: &str, delta: Decimal) {
-        *self.balances.entry(asset.to_string()).or_default() += delta;
+        match self.balances.get_mut(asset) {
+            Some(b) => *b += delta,
+            None => {
+                self.balances.insert(asset.to_string(), delta);
+            }
+        }
     }
 
     /// Balance of one asset (zero when never held).

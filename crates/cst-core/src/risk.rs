@@ -223,6 +223,9 @@ impl RiskGuard {
             return None;
         }
         let level = self.limits.kill_level_for(dd)?;
+        if level <= self.kill.level() {
+            return None;
+        }
         let reason = format!("drawdown {:.4} from peak {:.2}", dd, self.peak_equity);
         self.kill.escalate(level, "drawdown", reason, now_ns)
     }

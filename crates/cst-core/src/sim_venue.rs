@@ -96,7 +96,10 @@ pub struct SimVenue {
     last_close: Vec<Option<i64>>,
     rng: u64,
     fee_days: VecDeque<(i64, Decimal)>,
+    volume_before_quote: Decimal,
     slip: Decimal,
+    due: Vec<(Decimal, usize)>,
+    finished: Vec<usize>,
     /// Orders rejected with a Kraken error.
     pub rejected: u64,
 }
@@ -117,7 +120,10 @@ impl SimVenue {
             working: Vec::new(),
             books: vec![None; n],
             last_close: vec![None; n],
-            fee_days: VecDeque::from([(i64::MIN, start)]),
+            fee_days: VecDeque::with_capacity(32),
+            volume_before_quote: start,
+            due: Vec::new(),
+            finished: Vec::new(),
             slip,
             rejected: 0,
         }
@@ -138,9 +144,10 @@ impl SimVenue {
         self.working.len()
     }
 
-    /// 30-day traded volume (quote) that sets the fee tier.
+    /// 30-day traded volume (quote) that sets the fee tier: the configured outside volume plus
+    /// this run's fills of the last 30 UTC days.
     pub fn volume_30d(&self) -> Decimal {
-        self.fee_days.iter().map(|(_, v)| *v).sum()
+        self.volume_before_quote + self.fee_days.iter().map(|(_, v)| *v).sum::<Decimal>()
     }
 
     /// Taker and maker fee percent at the current tier for a pair.
@@ -238,29 +245,35 @@ impl SimVenue {
             low: scale.to_decimal(bar.low),
             close: scale.to_decimal(bar.close),
         };
-        let mut due: Vec<(Decimal, usize)> = (0..self.working.len())
-            .filter(|&k| {
-                let w = &self.working[k];
-                w.order.pair == bar.pair
-                    && w.queue_ahead.is_none()
-                    && bar.open_time_ns >= w.order.decided_ns
-                    && bar.stamp.exchange_ns > w.arrival_ns
-            })
-            .map(|k| {
-                (self.working[k].order.kind.limit_price().map_or(Decimal::ZERO, |p| path_position(&r, p.value())), k)
-            })
-            .collect();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        let working = &self.working;
+        due.extend(
+            (0..working.len())
+                .filter(|&k| {
+                    let w = &working[k];
+                    w.order.pair == bar.pair
+                        && w.queue_ahead.is_none()
+                        && bar.open_time_ns >= w.order.decided_ns
+                        && bar.stamp.exchange_ns > w.arrival_ns
+                })
+                .map(|k| {
+                    (working[k].order.kind.limit_price().map_or(Decimal::ZERO, |p| path_position(&r, p.value())), k)
+                }),
+        );
         due.sort();
-        let mut finished = Vec::new();
-        for (_, k) in due {
+        let mut finished = std::mem::take(&mut self.finished);
+        finished.clear();
+        for &(_, k) in &due {
             if self.fill_on_candle(k, bar, &r, out) {
                 finished.push(k);
             }
         }
         finished.sort_unstable();
-        for k in finished.into_iter().rev() {
+        for &k in finished.iter().rev() {
             self.working.remove(k);
         }
+        (self.due, self.finished) = (due, finished);
     }
 
     /// Last known price of a pair: best mid of its book, else the last candle close.
@@ -274,7 +287,9 @@ impl SimVenue {
 
     /// Fills one working order on a candle; true when the order is done.
     fn fill_on_candle(&mut self, k: usize, bar: &Bar, r: &Range, out: &mut Vec<Event>) -> bool {
-        let w = self.working[k].clone();
+        let w = &self.working[k];
+        let (order, remaining, arrival_ns) = (w.order, w.remaining, w.arrival_ns);
+        let w = Working { order, remaining, arrival_ns, queue_ahead: None, fee_percent: w.fee_percent };
         let resting = w.arrival_ns <= bar.open_time_ns;
         let dp = self.pairs[bar.pair.index()].instrument.pair_decimals;
         let Some((price, liq)) = candle_price(&w.order.kind, w.order.side, r, self.slip, dp, resting) else {
@@ -285,9 +300,11 @@ impl SimVenue {
             }
             return ioc || post_cross;
         };
-        let lot = self.pairs[bar.pair.index()].instrument.lot_step();
-        let cap = decimal_from_f64(bar.volume * self.config.max_participation).unwrap_or_default();
-        let qty = (w.remaining.min(cap) / lot).floor() * lot;
+        // The participation cap in whole lots, computed in f64 then made exact (volume is a feature).
+        let lot_dp = self.pairs[bar.pair.index()].instrument.lot_decimals;
+        let cap_lots = (bar.volume * self.config.max_participation * 10f64.powi(lot_dp as i32)).floor();
+        let cap = Decimal::new(cap_lots.clamp(0.0, i64::MAX as f64) as i64, lot_dp);
+        let qty = w.remaining.min(cap);
         let reference = Price::new(r.open).ok();
         let stamp = Stamp::at(bar.open_time_ns.max(w.arrival_ns));
         if let (false, Some(reference)) = (qty.is_zero(), reference) {
@@ -313,15 +330,15 @@ impl SimVenue {
         out: &mut Vec<Event>,
     ) {
         let (o, (taker, maker)) = (self.working[k].order, self.working[k].fee_percent);
-        let inst = self.pairs[o.pair.index()].instrument.clone();
+        let inst = &self.pairs[o.pair.index()].instrument;
         let pct = if liq == Liquidity::Maker { maker } else { taker };
         let fee_dp = inst.cost_decimals.unwrap_or(8);
         let fee_of = |q: Decimal| (q * price * pct / Decimal::ONE_HUNDRED).round_dp(fee_dp);
-        let (base, quote) = (inst.pair.base().to_string(), inst.pair.quote().to_string());
+        let (base, quote) = (inst.pair.base(), inst.pair.quote());
         let mut qty = qty;
         if o.side == Side::Buy {
             // Funds are checked at placement; if price moved against us, fill what the cash covers.
-            let cash = self.balances.get(&quote).copied().unwrap_or_default();
+            let cash = self.balances.get(quote).copied().unwrap_or_default();
             if qty * price + fee_of(qty) > cash {
                 let per_unit = price * (Decimal::ONE + pct / Decimal::ONE_HUNDRED);
                 qty = ((cash / per_unit) / inst.lot_step()).floor() * inst.lot_step();
@@ -335,8 +352,8 @@ impl SimVenue {
         let fee = fee_of(qty);
         let gross = qty * price;
         let signed = if o.side == Side::Buy { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
-        *self.balances.entry(base).or_default() += signed * qty;
-        *self.balances.entry(quote).or_default() += -signed * gross - fee;
+        add_to(&mut self.balances, base, signed * qty);
+        add_to(&mut self.balances, quote, -signed * gross - fee);
         self.working[k].remaining -= qty;
         self.add_volume(stamp.exchange_ns, gross);
         let fill = Fill {
@@ -355,12 +372,22 @@ impl SimVenue {
 
     fn add_volume(&mut self, now_ns: i64, notional: Decimal) {
         let day = now_ns.div_euclid(DAY_NS);
-        while self.fee_days.front().is_some_and(|(d, _)| *d != i64::MIN && *d <= day - 30) {
+        while self.fee_days.front().is_some_and(|(d, _)| *d <= day - 30) {
             self.fee_days.pop_front();
         }
         match self.fee_days.back_mut() {
             Some((d, v)) if *d == day => *v += notional,
             _ => self.fee_days.push_back((day, notional)),
+        }
+    }
+}
+
+/// Adds to a balance without allocating when the asset is already held.
+fn add_to(balances: &mut BTreeMap<String, Decimal>, asset: &str, delta: Decimal) {
+    match balances.get_mut(asset) {
+        Some(b) => *b += delta,
+        None => {
+            balances.insert(asset.to_string(), delta);
         }
     }
 }

@@ -203,3 +203,38 @@ fn order_decided_on_candle_t_never_fills_on_t_and_fills_on_t_plus_1_inside_its_r
     assert_eq!(fill.reference_price.value(), scale.to_decimal(next.open));
     assert!(fill.stamp.exchange_ns >= next.open_time_ns);
 }
+
+#[test]
+fn fee_tier_follows_the_rolling_30_day_volume() {
+    let s = support::xbtusd_hourly();
+    let inst = support::xbtusd();
+    let pair = VenuePair { instrument: inst.clone(), scale: s.scale };
+    let mut v = SimVenue::new(VenueConfig::default(), vec![pair], BTreeMap::from([("USD".to_string(), dec!(100000))]));
+    assert_eq!(v.fee_percent(&inst), (dec!(0.40), dec!(0.25)), "entry tier");
+    let k = s.bars.iter().position(|b| b.open_time_ns >= 1_577_836_800_000_000_000 && b.volume > 50.0).expect("2020");
+    let (t, next) = (s.bars[k], s.bars[k + 1]);
+    let close = s.scale.to_price(t.close).expect("close");
+    let mut out = Vec::new();
+    v.on_bar(&t, &mut out);
+    v.submit(
+        approve(OrderKind::Market, Side::Buy, dec!(2), close, t.stamp.exchange_ns, 1),
+        t.stamp.exchange_ns,
+        &mut out,
+    );
+    v.on_bar(&next, &mut out);
+    assert!(v.volume_30d() > dec!(10000));
+    assert_eq!(v.fee_percent(&inst), (dec!(0.35), dec!(0.20)), "next tier from 10,000 USD of 30-day volume");
+    let later =
+        s.bars.iter().find(|b| b.open_time_ns >= next.open_time_ns + 31 * 86_400_000_000_000).expect("31 days on");
+    let close = s.scale.to_price(later.close).expect("close");
+    v.on_bar(later, &mut out);
+    v.submit(
+        approve(OrderKind::Market, Side::Sell, dec!(0.01), close, later.stamp.exchange_ns, 2),
+        later.stamp.exchange_ns,
+        &mut out,
+    );
+    let after = s.bars.iter().find(|b| b.open_time_ns >= later.stamp.exchange_ns && b.volume > 1.0).expect("bar");
+    v.on_bar(after, &mut out);
+    assert!(v.volume_30d() < dec!(10000), "the old volume left the 30-day window: {out:?}");
+    assert_eq!(v.fee_percent(&inst), (dec!(0.40), dec!(0.25)));
+}
