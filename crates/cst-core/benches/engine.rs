@@ -47,10 +47,33 @@ fn spec(fast: usize, slow: usize) -> BacktestSpec {
 }
 
 fn run(s: &BarSeries, inst: &Instrument, fast: usize, slow: usize) -> f64 {
+    run_spec(s, inst, spec(fast, slow))
+}
+
+fn run_spec(s: &BarSeries, inst: &Instrument, spec: BacktestSpec) -> f64 {
     let pair = VenuePair { instrument: inst.clone(), scale: s.scale };
-    let mut bt = Backtest::new(spec(fast, slow), vec![pair]).expect("backtest");
+    let mut bt = Backtest::new(spec, vec![pair]).expect("backtest");
     bt.run(&s.bars);
     bt.engine().equity_f64()
+}
+
+/// The peers' setting: whole order filled at the next candle's open, fees on, no slippage,
+/// no latency, no participation cap.
+fn peer_spec() -> BacktestSpec {
+    let venue = VenueConfig {
+        latency_ms: 0,
+        jitter_ms: 0,
+        slippage_bps: 0.0,
+        max_participation: 1.0,
+        ..VenueConfig::default()
+    };
+    BacktestSpec { venue, ..spec(10, 30) }
+}
+
+/// RSI reversion that never enters (RSI is never below 0): the per-candle floor of the path.
+fn floor_spec() -> BacktestSpec {
+    let strategy = StrategySpec::RsiReversion { period: 14, entry_below: 0.0, exit_above: 70.0 };
+    BacktestSpec { strategy, ..spec(10, 30) }
 }
 
 fn single_core(c: &mut Criterion) {
@@ -59,6 +82,10 @@ fn single_core(c: &mut Criterion) {
     g.throughput(Throughput::Elements(s.bars.len() as u64));
     g.sample_size(30);
     g.bench_function("sma_cross_10_30_xbtusd_1h_full_engine", |b| b.iter(|| black_box(run(&s, &inst, 10, 30))));
+    g.bench_function("sma_cross_10_30_xbtusd_1h_peer_fill_model", |b| {
+        b.iter(|| black_box(run_spec(&s, &inst, peer_spec())))
+    });
+    g.bench_function("per_candle_floor_no_orders", |b| b.iter(|| black_box(run_spec(&s, &inst, floor_spec()))));
     g.finish();
 }
 

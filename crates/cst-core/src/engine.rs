@@ -185,7 +185,7 @@ impl Engine {
             in_flight: Vec::new(),
             later: Vec::new(),
             unit_fraction: vec![0.0; n],
-            unit_notional: cash * fraction,
+            unit_notional: cash * fraction / Decimal::from(n.max(1) as u64),
             attribution: Attribution::new(n),
             counters: EngineCounters::default(),
             seq: 0,

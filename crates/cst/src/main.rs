@@ -22,12 +22,15 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Backtest a strategy through the engine and the simulated Kraken venue.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,

@@ -73,6 +73,11 @@ impl EquityStats {
         self.bars
     }
 
+    /// Time of the last recorded point.
+    pub fn last_time_ns(&self) -> Option<i64> {
+        self.first.map(|_| self.last.0)
+    }
+
     /// The statistics, annualising with `periods_per_year` bars; `initial` is the starting equity.
     pub fn summary(&self, initial: f64, periods_per_year: f64) -> Summary {
         let n = self.returns as f64;

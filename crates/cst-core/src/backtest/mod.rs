@@ -99,8 +99,15 @@ impl Backtest {
         })
     }
 
-    /// Runs every bar (in time order across pairs).
+    /// Runs every bar (in time order across pairs), then [`Backtest::finish`].
     pub fn run(&mut self, bars: &[Bar]) {
+        self.run_part(bars);
+        self.finish();
+    }
+
+    /// Runs a chunk of bars without finishing (for progress reporting); call
+    /// [`Backtest::finish`] after the last chunk.
+    pub fn run_part(&mut self, bars: &[Bar]) {
         for bar in bars {
             self.step(bar);
         }
@@ -109,6 +116,9 @@ impl Backtest {
     /// One bar: the venue fills what was decided earlier, then the engine sees the bar.
     #[inline]
     pub fn step(&mut self, bar: &Bar) {
+        if self.first_ns.is_some() && bar.stamp.exchange_ns != self.last_ns {
+            self.record_point();
+        }
         self.venue.on_bar(bar, &mut self.events);
         if !self.events.is_empty() {
             self.deliver_venue_events(bar.stamp.exchange_ns);
@@ -120,10 +130,22 @@ impl Backtest {
         let now = bar.stamp.exchange_ns;
         self.first_ns.get_or_insert(now);
         self.last_ns = now;
-        let equity = self.engine.equity_f64();
+    }
+
+    /// Records equity once per bar time (after every pair's bar of that time was seen).
+    #[inline]
+    fn record_point(&mut self) {
+        let (now, equity) = (self.last_ns, self.engine.equity_f64());
         self.stats.on_bar(now, equity, self.engine.is_exposed());
         if self.spec.record_curve {
             self.curve.push(CurvePoint { time_ns: now, equity });
+        }
+    }
+
+    /// Closes the run: records the last bar time. Call once after the last bar.
+    pub fn finish(&mut self) {
+        if self.first_ns.is_some() && self.stats.last_time_ns() != Some(self.last_ns) {
+            self.record_point();
         }
     }
 

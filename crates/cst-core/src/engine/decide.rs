@@ -20,7 +20,8 @@ impl Engine {
         let i = pair.index();
         let Some(price) = self.pairs[i].scale.to_price(self.last_close[i]) else { return };
         self.book_unit_trade(pair, target.fraction.clamp(0.0, 1.0), price);
-        let fraction = self.sizing.equity_fraction(&target);
+        // Rule sizing splits the allotted equity evenly across the traded pairs.
+        let fraction = self.sizing.equity_fraction(&target) / self.pairs.len() as f64;
         let want = decimal_from_f64(self.equity_f64 * fraction / self.close_f64[i]).unwrap_or_default();
         let want = self.lot_floor(i, want.max(Decimal::ZERO)).value();
         let held = self.ledger.position(pair).qty;
