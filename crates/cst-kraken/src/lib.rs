@@ -1,7 +1,6 @@
 //! Kraken REST and WebSocket v2 client, signing, rate limiters, recorder.
 
 pub mod checksum;
-pub mod ws;
 pub mod error;
 pub mod exact;
 pub mod futures;
@@ -9,4 +8,5 @@ pub mod ratelimit;
 pub mod rest;
 pub mod sign;
 pub mod sync;
+pub mod ws;
 pub mod ws_private;

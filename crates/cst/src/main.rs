@@ -37,6 +37,8 @@ enum Command {
     /// Market intelligence: credentials, news ingestion, sentiment features.
     #[command(subcommand)]
     Intel(cmd::intel::IntelCommand),
+    /// Backtest a strategy through the engine and the simulated Kraken venue.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Record(a) => cmd::record::run(a),
         Command::Sentiment(c) => cmd::sentiment::run(c),
         Command::Intel(c) => cmd::intel::run(c),
+        Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,
