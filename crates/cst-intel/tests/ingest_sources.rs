@@ -431,21 +431,24 @@ async fn discord_reads_channel_messages_as_a_bot_and_counts_empty_content() {
 }
 
 #[tokio::test]
-async fn discord_rate_limit_body_sets_the_backoff_and_self_bot_agents_are_refused() {
+async fn discord_rate_limit_and_missing_access_back_off_and_self_bot_agents_are_refused() {
     let (base, server) = start().await;
-    server.route("/api/v10/channels/", vec![json(429, fixture("discord_429.json"))]);
+    let missing_access = json(403, r#"{"message": "Missing Access", "code": 50001}"#.into());
+    server.route("/api/v10/channels/", vec![json(429, fixture("discord_429.json")), missing_access]);
     let clock = ManualClock::new(NOW_MS);
     let mut src = DiscordSource::new(&base, Secret::new("bot-token"), "1", DISCORD_UA);
-    let Err(IngestError::RateLimited { backoff_ms }) = src.fetch(&client(), clock.as_ref()).await else {
-        panic!("429")
-    };
+    let http = client();
+    let Err(IngestError::RateLimited { backoff_ms }) = src.fetch(&http, clock.as_ref()).await else { panic!("429") };
     assert!((64_570..=80_713).contains(&backoff_ms), "{backoff_ms}");
+    clock.advance_ms(backoff_ms);
+    let Err(IngestError::Refused { status: 403, backoff_ms, .. }) = src.fetch(&http, clock.as_ref()).await else {
+        panic!("403")
+    };
+    assert!(backoff_ms >= 1_800_000, "second strike, ban signal: at least 30 min, got {backoff_ms}");
     let mut browser = DiscordSource::new(&base, Secret::new("user-token"), "1", "Mozilla/5.0");
-    assert!(matches!(
-        browser.fetch(&client(), clock.as_ref()).await,
-        Err(IngestError::Tos(TosViolation::UserAgent(..)))
-    ));
-    assert_eq!(server.seen().len(), 1);
+    let refused = browser.fetch(&http, clock.as_ref()).await;
+    assert!(matches!(refused, Err(IngestError::Tos(TosViolation::UserAgent(..)))));
+    assert_eq!(server.seen().len(), 2, "the self-bot request never left");
 }
 
 // ---------------------------------------------------------------- storage

@@ -101,9 +101,23 @@ fn check_text(field: &'static str, text: &str) -> Result<(), SchemaError> {
 impl SentimentAnalysis {
     /// Parses and validates an LLM answer.
     pub fn from_json(text: &str) -> Result<Self, SchemaError> {
-        let parsed: Self = serde_json::from_str(strip_fence(text)).map_err(|e| SchemaError::Shape(e.to_string()))?;
+        let mut parsed: Self =
+            serde_json::from_str(strip_fence(text)).map_err(|e| SchemaError::Shape(e.to_string()))?;
         parsed.validate()?;
+        parsed.normalize_assets();
         Ok(parsed)
+    }
+
+    /// Renames known tickers to Kraken codes (`BTC` -> `XBT`) so LLM and lexicon results join on
+    /// the same asset keys; unknown tickers stay as written.
+    pub fn normalize_assets(&mut self) {
+        for a in &mut self.assets {
+            if let Some(code) = crate::sentiment::asset_code(a) {
+                *a = code.to_string();
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        self.assets.retain(|a| seen.insert(a.clone()));
     }
 
     /// Checks ranges and texts.
@@ -134,9 +148,11 @@ impl SentimentAnalysis {
 impl NewsAnalysis {
     /// Parses and validates an LLM answer.
     pub fn from_json(text: &str) -> Result<Self, SchemaError> {
-        let parsed: Self = serde_json::from_str(strip_fence(text)).map_err(|e| SchemaError::Shape(e.to_string()))?;
+        let mut parsed: Self =
+            serde_json::from_str(strip_fence(text)).map_err(|e| SchemaError::Shape(e.to_string()))?;
         check_text("summary", &parsed.summary)?;
         parsed.sentiment.validate()?;
+        parsed.sentiment.normalize_assets();
         Ok(parsed)
     }
 }
@@ -164,7 +180,11 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_answer_even_inside_a_code_fence() {
-        assert_eq!(SentimentAnalysis::from_json(VALID).expect("valid").direction, Label::Bullish);
+        let parsed = SentimentAnalysis::from_json(VALID).expect("valid");
+        assert_eq!(parsed.direction, Label::Bullish);
+        assert_eq!(parsed.assets, ["XBT"], "tickers become Kraken codes");
+        let both = SentimentAnalysis::from_json(&VALID.replace(r#"["BTC"]"#, r#"["BTC","ETH","XBT"]"#)).expect("valid");
+        assert_eq!(both.assets, ["XBT", "ETH"]);
         let fenced = format!("```json\n{VALID}\n```");
         assert!(SentimentAnalysis::from_json(&fenced).is_ok());
     }

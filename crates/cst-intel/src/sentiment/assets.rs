@@ -67,6 +67,12 @@ pub fn extract_assets(tokens: &[Token]) -> Vec<&'static str> {
     found
 }
 
+/// The Kraken code of a ticker written explicitly (as a cashtag or by an LLM): `BTC` -> `XBT`,
+/// `DOGE` -> `XDG`, `ETHUSDT` -> `ETH`; `None` for tickers that are not known crypto assets.
+pub fn asset_code(ticker: &str) -> Option<&'static str> {
+    match_ticker(&ticker.trim().trim_start_matches('$').to_ascii_uppercase(), true)
+}
+
 fn match_ticker(upper: &str, explicit: bool) -> Option<&'static str> {
     ASSETS
         .iter()
@@ -129,6 +135,13 @@ mod tests {
     #[test]
     fn bitcoin_cash_is_not_bitcoin_and_duplicates_collapse() {
         assert_eq!(assets("Bitcoin Cash vs bitcoin vs $BTC"), ["BCH", "XBT"]);
+    }
+
+    #[test]
+    fn explicit_tickers_map_to_kraken_codes() {
+        assert_eq!(asset_code("BTC"), Some("XBT"));
+        assert_eq!(asset_code("$doge"), Some("XDG"));
+        assert_eq!(asset_code("AAPL"), None);
     }
 
     #[test]

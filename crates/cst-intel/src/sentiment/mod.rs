@@ -9,6 +9,6 @@ mod token;
 mod tests;
 
 pub use analyzer::{Analyzer, Indicators, Label, NEUTRAL_BAND, Sentiment};
-pub use assets::extract_assets;
+pub use assets::{asset_code, extract_assets};
 pub use input::{MAX_TEXT_BYTES, TextError, check_text, text_from_bytes};
 pub use token::{Token, TokenKind, tokenize};
