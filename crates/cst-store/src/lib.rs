@@ -5,6 +5,7 @@
 //! files into candles through the data-quality gate, one transaction per file.
 
 pub mod import;
+pub mod journal;
 pub mod migrate;
 mod postgres;
 mod sqlite;

@@ -13,12 +13,16 @@ pub struct Migration {
 }
 
 /// SQLite migrations, oldest first.
-pub const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/sqlite/0001_candles.sql") }];
+pub const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "candles", sql: include_str!("../migrations/sqlite/0001_candles.sql") },
+    Migration { version: 3, name: "runtime", sql: include_str!("../migrations/sqlite/0003_runtime.sql") },
+];
 
 /// PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/postgres/0001_candles.sql") }];
+pub const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "candles", sql: include_str!("../migrations/postgres/0001_candles.sql") },
+    Migration { version: 3, name: "runtime", sql: include_str!("../migrations/postgres/0003_runtime.sql") },
+];
 
 /// The bookkeeping table (same DDL on both backends).
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -39,8 +43,11 @@ mod tests {
     fn semicolons_in_comments_do_not_split_statements() {
         for m in SQLITE.iter().chain(POSTGRES) {
             let stmts = statements(m.sql);
-            assert_eq!(stmts.len(), 1, "{}", m.name);
-            assert!(stmts[0].starts_with("CREATE TABLE candles"));
+            assert!(stmts.iter().all(|s| s.starts_with("CREATE TABLE ")), "{}", m.name);
         }
+        let candles = statements(SQLITE[0].sql);
+        assert_eq!(candles.len(), 1);
+        assert_eq!(statements(SQLITE[1].sql).len(), 7);
+        assert_eq!(statements(POSTGRES[1].sql).len(), 7);
     }
 }

@@ -3,6 +3,7 @@
 
 mod cmd;
 mod home;
+mod runtime;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Intel(cmd::intel::IntelCommand),
     /// Backtest a strategy through the engine and the simulated Kraken venue.
     Backtest(cmd::backtest::BacktestArgs),
+    /// Run the system: paper trading on replayed data, journaled, supervised.
+    Run(cmd::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Sentiment(c) => cmd::sentiment::run(c),
         Command::Intel(c) => cmd::intel::run(c),
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
+        Command::Run(a) => cmd::run::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,

@@ -57,7 +57,7 @@ pub struct BacktestArgs {
     asset_pairs: Vec<PathBuf>,
 }
 
-fn read_text(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if path.extension().is_some_and(|e| e == "gz") {
         let mut s = String::new();
@@ -74,7 +74,7 @@ fn shared_data() -> Option<PathBuf> {
     env.into_iter().chain(["../shared/data", "../../shared/data"].map(PathBuf::from)).find(|p| p.is_dir())
 }
 
-fn default_asset_pairs() -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn default_asset_pairs() -> anyhow::Result<Vec<PathBuf>> {
     let Some(root) = shared_data() else {
         bail!("no --asset-pairs given and no shared data found (set CST_SHARED_DATA or pass --asset-pairs FILE)");
     };
@@ -86,7 +86,7 @@ fn default_asset_pairs() -> anyhow::Result<Vec<PathBuf>> {
 
 /// Loads the instruments of `pairs` from AssetPairs files, keeping only the wanted entries so
 /// that exotic entries elsewhere in a full response cannot break the load.
-fn instruments(files: &[PathBuf], pairs: &[Pair]) -> anyhow::Result<Vec<Instrument>> {
+pub(crate) fn instruments(files: &[PathBuf], pairs: &[Pair]) -> anyhow::Result<Vec<Instrument>> {
     let mut sets = Vec::new();
     for f in files {
         let text = read_text(f)?;
@@ -121,14 +121,14 @@ fn instruments(files: &[PathBuf], pairs: &[Pair]) -> anyhow::Result<Vec<Instrume
         .collect()
 }
 
-fn parse_time(text: &str) -> anyhow::Result<Timestamp> {
+pub(crate) fn parse_time(text: &str) -> anyhow::Result<Timestamp> {
     if let Ok(secs) = text.parse::<i64>() {
         return Timestamp::from_secs(secs).map_err(|e| anyhow::anyhow!("{e}"));
     }
     Timestamp::parse(text).map_err(|e| anyhow::anyhow!("--from/--to {text:?}: {e}"))
 }
 
-fn strategy(arg: &str) -> anyhow::Result<StrategyFile> {
+pub(crate) fn strategy(arg: &str) -> anyhow::Result<StrategyFile> {
     if arg.ends_with(".toml") {
         let text = std::fs::read_to_string(arg).with_context(|| format!("reading strategy file {arg}"))?;
         return parse_strategy_file(&text).with_context(|| format!("strategy file {arg}"));

@@ -6,6 +6,7 @@ pub mod data;
 pub mod features;
 pub mod intel;
 pub mod record;
+pub mod run;
 pub mod sentiment;
 pub mod sync;
 pub mod ta;

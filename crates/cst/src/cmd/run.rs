@@ -1,0 +1,296 @@
+//! `cst run`: the running system. Paper trading by default on replayed real data (candles from
+//! the store with `--replay-store`, or Kraken OHLCVT files with `--replay`), through the same
+//! engine, risk guard, execution policy and simulated venue as `cst backtest`, with every order,
+//! fill and ledger movement journaled so a restart after a crash resumes without loss or repeats.
+
+use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text, strategy};
+use crate::home::HomeArgs;
+use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
+use crate::runtime::market_data::Replay;
+use crate::runtime::{self, RunPlan};
+use anyhow::{Context, bail};
+use clap::Args;
+use cst_core::backtest::BacktestSpec;
+use cst_core::backtest::bars::parse_ohlcvt;
+use cst_core::candle::CandleRow;
+use cst_core::interval::Interval;
+use cst_core::pair::Pair;
+use cst_core::sim_venue::VenuePair;
+use cst_store::Store;
+use cst_store::import::{expand_paths, import_file};
+use cst_store::journal::RunMeta;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `cst run` (each may also come from the `--config` file's `[run]` table).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// TOML config file (`[run]` table; unknown keys are refused). Flags override it.
+    #[arg(long, env = "CST_RUN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Built-in strategy (`sma-cross`, `rsi-reversion`, `breakout`) or a strategy TOML file.
+    #[arg(long, env = "CST_RUN_STRATEGY")]
+    strategy: Option<String>,
+    /// Pairs, comma-separated (`XBT/USD,ETH/USD`).
+    #[arg(long, value_delimiter = ',', env = "CST_RUN_PAIRS")]
+    pairs: Vec<Pair>,
+    /// Candle interval (`1h`).
+    #[arg(long, env = "CST_RUN_INTERVAL")]
+    interval: Option<Interval>,
+    /// First candle open time (RFC 3339 or unix seconds).
+    #[arg(long, env = "CST_RUN_FROM")]
+    from: Option<String>,
+    /// Last candle open time (RFC 3339 or unix seconds).
+    #[arg(long, env = "CST_RUN_TO")]
+    to: Option<String>,
+    /// Starting cash in the quote currency (default 10000).
+    #[arg(long, env = "CST_RUN_CASH")]
+    cash: Option<Decimal>,
+    /// Replay the store's candles for `--pairs` / `--interval` / `--from` / `--to`.
+    #[arg(long)]
+    replay_store: bool,
+    /// Replay Kraken OHLCVT files (one per pair, `.csv` or `.csv.gz`).
+    #[arg(long, value_delimiter = ',')]
+    replay: Vec<PathBuf>,
+    /// Import Kraken OHLCVT files or folders into the store first (idempotent).
+    #[arg(long, value_delimiter = ',')]
+    import: Vec<PathBuf>,
+    /// Replay speed: times real time by candle timestamps; 0 = as fast as possible.
+    #[arg(long, env = "CST_RUN_SPEED")]
+    speed: Option<f64>,
+    /// API listen address.
+    #[arg(long, env = "CST_LISTEN")]
+    listen: Option<String>,
+    /// Run id (default: derived from the configuration, so the same arguments resume the run).
+    #[arg(long, env = "CST_RUN_ID")]
+    run_id: Option<String>,
+    /// Kraken AssetPairs files for pair precision and fees (default: the shared captures).
+    #[arg(long, value_delimiter = ',')]
+    asset_pairs: Vec<PathBuf>,
+    /// Trade real money on Kraken (needs keys and --i-accept-live-trading-risk).
+    #[arg(long)]
+    live: bool,
+    /// Confirms that live trading can lose real money.
+    #[arg(long)]
+    i_accept_live_trading_risk: bool,
+    /// File with `key = ...` and `secret = ...` (mode 0600) instead of KRAKEN_API_KEY/SECRET.
+    #[arg(long)]
+    secret_file: Option<PathBuf>,
+}
+
+/// Settings after merging file, environment and flags.
+struct Settings {
+    strategy: String,
+    pairs: Vec<Pair>,
+    interval: Interval,
+    from: Option<String>,
+    to: Option<String>,
+    cash: Decimal,
+    speed: f64,
+    run_id: Option<String>,
+}
+
+fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
+    let pairs = if a.pairs.is_empty() {
+        let names = file.pairs.unwrap_or_default();
+        names
+            .iter()
+            .map(|p| p.parse::<Pair>().map_err(|e| anyhow::anyhow!("pair {p}: {e}")))
+            .collect::<Result<_, _>>()?
+    } else {
+        a.pairs.clone()
+    };
+    if pairs.is_empty() {
+        bail!("no pairs: pass --pairs XBT/USD (or `pairs` in the config file)");
+    }
+    let interval = match (a.interval, file.interval) {
+        (Some(i), _) => i,
+        (None, Some(text)) => text.parse().map_err(|e| anyhow::anyhow!("interval {text:?}: {e}"))?,
+        (None, None) => bail!("no interval: pass --interval 1h (or `interval` in the config file)"),
+    };
+    let cash = match (a.cash, file.cash) {
+        (Some(c), _) => c,
+        (None, Some(text)) => text.parse().map_err(|e| anyhow::anyhow!("cash {text:?}: {e}"))?,
+        (None, None) => Decimal::from(10_000),
+    };
+    let speed = a.speed.or(file.speed).unwrap_or(0.0);
+    if !speed.is_finite() || speed < 0.0 {
+        bail!("--speed must be 0 (as fast as possible) or a positive factor, not {speed}");
+    }
+    if cash <= Decimal::ZERO {
+        bail!("--cash must be positive");
+    }
+    let strategy = a.strategy.clone().or(file.strategy).context("no strategy: pass --strategy sma-cross")?;
+    Ok(Settings {
+        strategy,
+        pairs,
+        interval,
+        from: a.from.clone().or(file.from),
+        to: a.to.clone().or(file.to),
+        cash,
+        speed,
+        run_id: a.run_id.clone().or(file.run_id),
+    })
+}
+
+/// Refuses live trading unless every condition holds, and then still refuses: the Kraken order
+/// gateway is not part of this build, and we do not pretend otherwise.
+fn check_live(a: &RunArgs) -> anyhow::Result<()> {
+    if !a.live {
+        return Ok(());
+    }
+    if !a.i_accept_live_trading_risk {
+        bail!("--live trades real money: add --i-accept-live-trading-risk to confirm");
+    }
+    let _keys = secrets::kraken_keys(a.secret_file.as_deref())?;
+    bail!(
+        "live trading is refused: this build has no Kraken order gateway yet (keys were found and not used); \
+         run without --live for paper trading"
+    )
+}
+
+async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    let from = s.from.as_deref().map(parse_time).transpose()?;
+    let to = s.to.as_deref().map(parse_time).transpose()?;
+    let mut out = Vec::new();
+    for pair in &s.pairs {
+        let rows = store.candles(pair, s.interval, from, to).await.with_context(|| format!("reading {pair}"))?;
+        if rows.is_empty() {
+            bail!(
+                "no {pair} {} candles in the store for that range (import them with --import or `cst data import`)",
+                s.interval
+            );
+        }
+        out.push(rows);
+    }
+    Ok(out)
+}
+
+fn rows_from_files(files: &[PathBuf], s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    if files.len() != s.pairs.len() {
+        bail!("--replay needs one file per pair ({} pairs, {} files)", s.pairs.len(), files.len());
+    }
+    let lo = s.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, |t| t.as_secs());
+    let hi = s.to.as_deref().map(parse_time).transpose()?.map_or(i64::MAX, |t| t.as_secs());
+    let mut out = Vec::new();
+    for f in files {
+        let (rows, bad) = parse_ohlcvt(&read_text(f)?);
+        if rows.is_empty() {
+            bail!(
+                "{}: no Kraken OHLCVT candles ({} lines refused); recorded WebSocket files are not replayable by `cst run` yet",
+                f.display(),
+                bad.len()
+            );
+        }
+        if let Some(b) = bad.first() {
+            eprintln!("{}: {} malformed lines refused (first: line {}: {})", f.display(), bad.len(), b.line, b.reason);
+        }
+        out.push(rows.into_iter().filter(|r| r.time >= lo && r.time <= hi).collect());
+    }
+    Ok(out)
+}
+
+async fn import(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
+    for file in expand_paths(paths).context("listing --import paths")? {
+        let r = import_file(store, &file, None, None).await?;
+        println!("imported {}: {} {} candles ({} new)", file.display(), r.pair, r.rows, r.outcome.inserted);
+    }
+    Ok(())
+}
+
+fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Result<Identity> {
+    let strategy = if s.strategy.ends_with(".toml") {
+        std::fs::read_to_string(&s.strategy).with_context(|| format!("reading {}", s.strategy))?
+    } else {
+        s.strategy.clone()
+    };
+    let source = if a.replay.is_empty() { "store".to_string() } else { format!("{:?}", a.replay) };
+    Ok(Identity {
+        strategy,
+        pairs: s.pairs.iter().map(Pair::to_string).collect(),
+        interval: s.interval.to_string(),
+        from: s.from.clone(),
+        to: s.to.clone(),
+        cash: s.cash.to_string(),
+        source,
+        asset_pairs: asset_files.to_vec(),
+        mode: "paper".into(),
+    })
+}
+
+async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunPlan> {
+    let url = home.store_url()?;
+    let store = Store::open(&url).await.with_context(|| format!("opening store {url}"))?;
+    import(&store, &a.import).await?;
+    let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
+    let replay = Replay::from_rows(&rows, s.interval);
+    for (pair, (n, first)) in s.pairs.iter().zip(&replay.refused) {
+        if let Some(reason) = first {
+            eprintln!("{pair}: {n} candles refused (first: {reason})");
+        }
+    }
+    let file = strategy(&s.strategy)?;
+    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
+    let insts = instruments(&asset_files, &s.pairs)?;
+    let pairs =
+        insts.into_iter().zip(&replay.scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
+    let id = identity(a, s, &asset_files)?;
+    let hash = id.hash();
+    let meta = RunMeta {
+        run_id: s.run_id.clone().unwrap_or_else(|| format!("run-{hash}")),
+        strategy: file.spec.name().to_string(),
+        config_hash: hash,
+        config: id.canonical(),
+        mode: "paper".into(),
+        models: "[]".into(),
+    };
+    let spec = BacktestSpec {
+        strategy: file.spec,
+        engine: file.engine,
+        venue: file.venue,
+        cash: s.cash,
+        interval: s.interval,
+        record_curve: false,
+    };
+    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta })
+}
+
+/// Runs `cst run` until SIGINT/SIGTERM.
+pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
+    let file = a.config.as_deref().map(ConfigFile::load).transpose()?.unwrap_or_default();
+    let settings = merge(&a, file.run)?;
+    check_live(&a)?;
+    if !a.replay_store && a.replay.is_empty() {
+        bail!(
+            "paper trading on the live Kraken feed is not wired into `cst run` yet: pass --replay-store \
+             (candles from the store) or --replay FILE"
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async {
+        let plan = plan(home, &a, &settings).await?;
+        let running = runtime::start(plan).await?;
+        let mut status = running.status.clone();
+        let board = running.board.clone();
+        let report = tokio::spawn(async move {
+            if status.wait_for(|s| s.replay_done).await.is_ok() {
+                let s = status.borrow().clone();
+                println!(
+                    "replay finished: {} events, equity {} (cash {}), {} orders, {} fills, kill switch {}",
+                    s.events, s.equity, s.cash, s.counts.orders, s.counts.fills, s.kill_level
+                );
+                for a in board.all() {
+                    println!("agent {}: {:?}, {} restarts, {}", a.name, a.state, a.restarts, a.detail);
+                }
+                println!("still serving; stop with Ctrl-C (SIGINT) or SIGTERM");
+            }
+        });
+        runtime::stop_signal().await;
+        println!("stopping");
+        report.abort();
+        running.stop().await;
+        println!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,189 @@
+//! The engine agent: reads the feed, steps the [`Trader`], applies operator controls, sends one
+//! journal batch per processed chunk to the persistence agent and publishes its status. On every
+//! (re)start it rebuilds its state by replaying the feed from the start, journaling only what
+//! lies beyond the persisted checkpoint, and re-applying journaled controls where they happened.
+
+use super::feed::Feed;
+use super::health::{HealthBoard, HealthState};
+use super::supervisor::{Shutdown, stopped};
+use super::trader::{TradeCounts, Trader, level_text};
+use cst_core::backtest::BacktestSpec;
+use cst_core::event::KillLevel;
+use cst_core::sim_venue::VenuePair;
+use cst_store::journal::{ControlRecord, JournalBatch, PositionRecord};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+/// Bars stepped between journal batches and status updates.
+const CHUNK_BARS: usize = 512;
+
+/// An operator command for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorControl {
+    /// Kill-switch level to escalate to.
+    pub level: KillLevel,
+    /// Command name as journaled (`halt`, `flatten`, `reduce-only`).
+    pub command: String,
+    /// Operator's reason.
+    pub reason: String,
+}
+
+/// What the engine agent publishes after every chunk.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EngineStatus {
+    /// Market events processed.
+    pub events: u64,
+    /// Exchange time of the last one (ns).
+    pub last_event_ns: i64,
+    /// Exact equity (quote).
+    pub equity: Decimal,
+    /// Quote cash.
+    pub cash: Decimal,
+    /// Positions by pair.
+    pub positions: Vec<PositionRecord>,
+    /// Last close per pair.
+    pub marks: Vec<(String, Decimal)>,
+    /// Kill-switch level.
+    pub kill_level: String,
+    /// Counters.
+    pub counts: TradeCounts,
+    /// True when the feed has ended and every event was processed.
+    pub replay_done: bool,
+}
+
+/// Everything the engine agent needs; cloned for every (re)start.
+#[derive(Clone)]
+pub struct EngineAgent {
+    /// Backtest-equivalent settings.
+    pub spec: BacktestSpec,
+    /// Pairs with their instruments and price scales.
+    pub pairs: Vec<VenuePair>,
+    /// The feed.
+    pub feed: Feed,
+    /// Journal batches to the persistence agent.
+    pub journal: mpsc::Sender<JournalBatch>,
+    /// Events the persistence agent has committed.
+    pub persisted: Arc<AtomicI64>,
+    /// Controls applied so far (from the journal at start, then live), in order.
+    pub applied: Arc<Mutex<Vec<ControlRecord>>>,
+    /// Live operator controls.
+    pub controls: Arc<tokio::sync::Mutex<mpsc::Receiver<OperatorControl>>>,
+    /// Status for the API and the console.
+    pub status: watch::Sender<EngineStatus>,
+    /// Health board.
+    pub board: HealthBoard,
+    /// Shutdown signal.
+    pub stop: Shutdown,
+}
+
+fn level_of(command: &str) -> Option<KillLevel> {
+    match command {
+        "reduce-only" => Some(KillLevel::ReduceOnly),
+        "flatten" => Some(KillLevel::Flatten),
+        "halt" => Some(KillLevel::Halt),
+        _ => None,
+    }
+}
+
+impl EngineAgent {
+    /// Runs until shutdown (the feed ending does not stop it: controls still apply).
+    pub async fn run(self) -> anyhow::Result<()> {
+        let journal_from = usize::try_from(self.persisted.load(Ordering::SeqCst)).unwrap_or(0);
+        let mut trader = Trader::new(&self.spec, self.pairs.clone(), journal_from)?;
+        let replayed: Vec<ControlRecord> = self.applied.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        self.board.set("engine", HealthState::Healthy, format!("rebuilding {journal_from} journaled events"));
+        let mut stop = self.stop.clone();
+        let mut controls = self.controls.lock().await;
+        let mut chunk = Vec::with_capacity(CHUNK_BARS);
+        loop {
+            chunk.clear();
+            self.feed.read(trader.index(), CHUNK_BARS, &mut chunk);
+            for bar in &chunk {
+                self.replay_controls(&mut trader, &replayed);
+                trader.step(bar);
+            }
+            if !chunk.is_empty() {
+                self.replay_controls(&mut trader, &replayed);
+                self.flush(&mut trader).await?;
+                if trader.index() == journal_from && journal_from > 0 {
+                    self.board.set("engine", HealthState::Healthy, "rebuilt; trading");
+                }
+                continue;
+            }
+            if trader.index() < replayed.iter().map(|c| c.at_event as usize).max().unwrap_or(0) {
+                anyhow::bail!("journaled controls lie beyond the feed");
+            }
+            tokio::select! {
+                _ = self.feed.wait_beyond(trader.index()), if !self.feed.is_closed() => {}
+                c = controls.recv() => match c {
+                    Some(c) => self.apply_live(&mut trader, c).await?,
+                    None => return Ok(()),
+                },
+                _ = stopped(&mut stop) => return Ok(()),
+            }
+        }
+    }
+
+    /// Journaled controls due before the next event (a rebuild re-applies them in place).
+    fn replay_controls(&self, trader: &mut Trader, replayed: &[ControlRecord]) {
+        let at = trader.index();
+        for c in replayed.iter().filter(|c| c.at_event as usize == at) {
+            if let Some(level) = level_of(&c.command) {
+                trader.apply_control(level, &c.command, &c.reason);
+            }
+        }
+    }
+
+    async fn apply_live(&self, trader: &mut Trader, c: OperatorControl) -> anyhow::Result<()> {
+        trader.apply_control(c.level, &c.command, &c.reason);
+        let at_event = trader.index() as i64;
+        {
+            let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
+            let seq = applied.len() as i64 + 1;
+            applied.push(ControlRecord { seq, at_event, command: c.command.clone(), reason: c.reason.clone() });
+        }
+        self.flush(trader).await
+    }
+
+    async fn flush(&self, trader: &mut Trader) -> anyhow::Result<()> {
+        if let Some(batch) = trader.take_batch() {
+            self.journal.send(batch).await.map_err(|_| anyhow::anyhow!("persistence agent is gone"))?;
+        }
+        self.status.send_replace(status_of(trader, &self.feed));
+        Ok(())
+    }
+}
+
+fn status_of(trader: &Trader, feed: &Feed) -> EngineStatus {
+    let engine = trader.engine();
+    let ledger = engine.ledger();
+    let positions = trader
+        .names()
+        .iter()
+        .zip(ledger.positions())
+        .map(|(name, p)| PositionRecord {
+            pair: name.clone(),
+            qty: p.qty,
+            cost_basis: p.cost_basis,
+            realized_pnl: p.realized_pnl,
+            fees: p.fees,
+            time_ns: trader.last_event_ns(),
+        })
+        .collect();
+    let marks =
+        trader.names().iter().zip(engine.marks()).filter_map(|(n, m)| m.map(|m| (n.clone(), m.value()))).collect();
+    EngineStatus {
+        events: trader.index() as u64,
+        last_event_ns: trader.last_event_ns(),
+        equity: trader.equity(),
+        cash: ledger.balance(engine.quote()),
+        positions,
+        marks,
+        kill_level: level_text(engine.guard().kill_switch().level()),
+        counts: trader.counts().clone(),
+        replay_done: feed.is_closed() && trader.index() == feed.published(),
+    }
+}

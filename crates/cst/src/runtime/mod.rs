@@ -1,0 +1,160 @@
+//! The running system (`cst run`): supervised agents wired around one feed and one journal.
+//!
+//! - `market_data`: replay source → [`feed::Feed`] (an append-only log of bars);
+//! - `engine_agent`: the engine and the paper venue ([`trader::Trader`]), fed from the log;
+//! - `persistence`: journal batches → the store, one transaction per batch with its checkpoint;
+//!
+//! each under [`supervisor::supervise`] with backoff and a [`health::HealthBoard`] entry. A restart
+//! (of an agent, or of the whole process after a crash) rebuilds the engine from the log and
+//! journals only what lies beyond the stored checkpoint, so nothing is lost or repeated.
+
+pub mod config;
+pub mod engine_agent;
+pub mod feed;
+pub mod health;
+pub mod market_data;
+pub mod persistence;
+pub mod supervisor;
+pub mod trader;
+
+use cst_core::backtest::BacktestSpec;
+use cst_core::sim_venue::VenuePair;
+use cst_store::Store;
+use cst_store::journal::RunMeta;
+use engine_agent::{EngineAgent, EngineStatus, OperatorControl};
+use feed::Feed;
+use health::HealthBoard;
+use market_data::{Pace, Replay};
+use persistence::PersistenceAgent;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+use supervisor::{Backoff, supervise};
+use tokio::sync::{mpsc, watch};
+
+/// Journal batches that may wait for the store before the engine waits.
+const JOURNAL_QUEUE: usize = 64;
+
+/// Everything `cst run` decided before starting the agents.
+pub struct RunPlan {
+    /// Engine, venue and strategy settings (those of `cst backtest`).
+    pub spec: BacktestSpec,
+    /// Pairs with instruments and price scales.
+    pub pairs: Vec<VenuePair>,
+    /// The replay.
+    pub replay: Replay,
+    /// Replay speed.
+    pub speed: f64,
+    /// The store holding the journal.
+    pub store: Store,
+    /// Run metadata.
+    pub meta: RunMeta,
+}
+
+/// Handles the running system exposes to the API.
+pub struct Running {
+    /// Agent health.
+    pub board: HealthBoard,
+    /// Engine status.
+    pub status: watch::Receiver<EngineStatus>,
+    /// Operator controls to the engine.
+    pub controls: mpsc::Sender<OperatorControl>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+}
+
+/// Starts the agents; returns once they run.
+pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
+    let run = plan.store.begin_run(&plan.meta).await?;
+    let run_id = plan.meta.run_id.clone();
+    let applied = plan.store.journal_controls(&run_id).await?;
+    println!(
+        "run {run_id} ({}, {} store): start #{}, {} events journaled, {} replay bars",
+        plan.meta.strategy,
+        plan.store.backend(),
+        run.starts,
+        run.events,
+        plan.replay.bars.len()
+    );
+    let (stop_tx, stop) = watch::channel(false);
+    let board = HealthBoard::default();
+    let feed = Feed::default();
+    let persisted = Arc::new(AtomicI64::new(run.events));
+    let (journal_tx, journal_rx) = mpsc::channel(JOURNAL_QUEUE);
+    let (controls_tx, controls_rx) = mpsc::channel(64);
+    let (status_tx, status_rx) = watch::channel(EngineStatus::default());
+    let backoff = Backoff::default();
+    let mut tasks = Vec::new();
+
+    let replay = Arc::new(plan.replay);
+    let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
+    let (f, b, s) = (feed.clone(), board.clone(), stop.clone());
+    tasks.push((
+        "market-data",
+        tokio::spawn(supervise("market-data", board.clone(), backoff, stop.clone(), move || {
+            let (replay, feed, board, stop) = (replay.clone(), f.clone(), b.clone(), s.clone());
+            async move {
+                market_data::run_replay(&replay, &feed, pace, &board, &stop).await;
+                Ok(())
+            }
+        })),
+    ));
+    let engine = EngineAgent {
+        spec: plan.spec,
+        pairs: plan.pairs,
+        feed,
+        journal: journal_tx,
+        persisted: persisted.clone(),
+        applied: Arc::new(std::sync::Mutex::new(applied)),
+        controls: Arc::new(tokio::sync::Mutex::new(controls_rx)),
+        status: status_tx,
+        board: board.clone(),
+        stop: stop.clone(),
+    };
+    tasks.push((
+        "engine",
+        tokio::spawn(supervise("engine", board.clone(), backoff, stop.clone(), move || engine.clone().run())),
+    ));
+    let persistence = PersistenceAgent {
+        store: plan.store,
+        run_id,
+        batches: Arc::new(tokio::sync::Mutex::new(journal_rx)),
+        persisted,
+        board: board.clone(),
+        stop: stop.clone(),
+    };
+    tasks.push((
+        "persistence",
+        tokio::spawn(supervise("persistence", board.clone(), backoff, stop, move || persistence.clone().run())),
+    ));
+    Ok(Running { board, status: status_rx, controls: controls_tx, stop: stop_tx, tasks })
+}
+
+impl Running {
+    /// Graceful stop: agents stop, the engine's last batch is journaled, then this returns.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        drop(self.controls);
+        for (name, task) in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(15), task).await.is_err() {
+                eprintln!("agent {name} did not stop within 15 s");
+            }
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,339 @@
+//! The trading core of the engine agent: the engine and the paper venue stepped bar by bar in
+//! exactly the order `cst backtest` uses (venue fills first, then the engine sees the bar, then
+//! its actions are carried out until none are left), so a replay gives the backtest's ledger.
+//! Every order reaches the venue only as an [`ApprovedOrder`](cst_core::risk::ApprovedOrder)
+//! from the engine's risk guard and execution policy. What happens is recorded into a
+//! [`JournalBatch`] from `journal_from` on (earlier events are a rebuild of what is stored).
+
+use cst_core::backtest::BacktestSpec;
+use cst_core::engine::{Action, Engine, EnginePair};
+use cst_core::event::{Bar, Control, Event, Fill, KillLevel, MarketEvent, OrderUpdate};
+use cst_core::risk::ApprovedOrder;
+use cst_core::sim_venue::{SimVenue, VenuePair};
+use cst_core::strategy::Strategy;
+use cst_store::journal::{
+    ControlRecord, FillRecord, JournalBatch, LedgerRecord, OrderRecord, PositionRecord, RiskRecord,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// Counters the runtime shows besides the journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TradeCounts {
+    /// Orders placed on the venue.
+    pub orders: u64,
+    /// Fills booked.
+    pub fills: u64,
+    /// Orders the risk guard refused.
+    pub risk_refused: u64,
+    /// Orders the execution policy refused.
+    pub execution_refused: u64,
+}
+
+/// Engine plus paper venue, with journaling.
+pub struct Trader {
+    engine: Engine,
+    venue: SimVenue,
+    names: Vec<String>,
+    events: Vec<Event>,
+    actions: Vec<Action>,
+    batch: JournalBatch,
+    journal_from: usize,
+    index: usize,
+    fill_seq: i64,
+    ledger_seq: i64,
+    control_seq: i64,
+    day: i64,
+    day_start_equity: Decimal,
+    last_event_ns: i64,
+    taken_events: i64,
+    counts: TradeCounts,
+}
+
+impl Trader {
+    /// A fresh engine and venue for `pairs`; events before `journal_from` are not journaled.
+    pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
+        let engine_pairs: Vec<EnginePair> =
+            pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
+        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect();
+        let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
+        let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
+        let quote = engine.quote().to_string();
+        let venue = SimVenue::new(spec.venue.clone(), pairs, BTreeMap::from([(quote, spec.cash)]));
+        Ok(Self {
+            engine,
+            venue,
+            names,
+            events: Vec::new(),
+            actions: Vec::new(),
+            batch: JournalBatch::default(),
+            journal_from,
+            index: 0,
+            fill_seq: 0,
+            ledger_seq: 0,
+            control_seq: 0,
+            day: i64::MIN,
+            day_start_equity: spec.cash,
+            last_event_ns: i64::MIN,
+            taken_events: 0,
+            counts: TradeCounts::default(),
+        })
+    }
+
+    /// Market events processed so far.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The engine (for snapshots).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Counters.
+    pub fn counts(&self) -> &TradeCounts {
+        &self.counts
+    }
+
+    /// Pair names by pair id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Exchange time of the last processed bar.
+    pub fn last_event_ns(&self) -> i64 {
+        self.last_event_ns
+    }
+
+    fn journaling(&self) -> bool {
+        self.index >= self.journal_from
+    }
+
+    /// One bar, in the backtest's order.
+    pub fn step(&mut self, bar: &Bar) {
+        let now = bar.stamp.exchange_ns;
+        self.venue.on_bar(bar, &mut self.events);
+        if !self.events.is_empty() {
+            self.deliver_venue_events();
+        }
+        self.engine.on_event_into(&Event::Market(MarketEvent::Bar(*bar)), &mut self.actions);
+        if !self.actions.is_empty() {
+            self.act(now);
+        }
+        self.last_event_ns = now;
+        self.track_day(now);
+        self.index += 1;
+        if self.journaling() {
+            self.batch.last_event_ns = now;
+            self.batch.events = self.index as i64;
+        }
+    }
+
+    /// An operator control, applied before the next market event; journaled with its position.
+    pub fn apply_control(&mut self, level: KillLevel, command: &str, reason: &str) {
+        self.control_seq += 1;
+        let at_ns = self.last_event_ns.max(0);
+        let control = Control::Kill { level, reason: format!("{command}: {reason}"), at_ns };
+        self.engine.on_event_into(&Event::Control(control), &mut self.actions);
+        if !self.actions.is_empty() {
+            self.act(at_ns);
+        }
+        if self.journaling() {
+            self.batch.controls.push(ControlRecord {
+                seq: self.control_seq,
+                at_event: self.index as i64,
+                command: command.to_string(),
+                reason: reason.to_string(),
+            });
+            self.batch.risk = Some(self.risk_record());
+        }
+    }
+
+    fn track_day(&mut self, now_ns: i64) {
+        let day = now_ns.div_euclid(DAY_NS);
+        if day != self.day {
+            self.day = day;
+            self.day_start_equity = self.equity();
+        }
+    }
+
+    /// Exact equity at the last closes.
+    pub fn equity(&self) -> Decimal {
+        self.engine.ledger().equity(self.engine.quote(), &self.engine.marks()).value()
+    }
+
+    fn deliver_venue_events(&mut self) {
+        let events = std::mem::take(&mut self.events);
+        for e in &events {
+            let before = self.fill_balances(e);
+            self.engine.on_event_into(e, &mut self.actions);
+            self.record_event(e, before);
+        }
+        self.events = events;
+        self.events.clear();
+    }
+
+    /// Carries out engine actions until none are left (fills can trigger kill-switch orders).
+    fn act(&mut self, now_ns: i64) {
+        while !self.actions.is_empty() {
+            let actions = std::mem::take(&mut self.actions);
+            for a in actions {
+                match a {
+                    Action::Place(order) => {
+                        self.counts.orders += 1;
+                        self.record_order(&order);
+                        self.venue.submit(order, now_ns, &mut self.events);
+                    }
+                    Action::Cancel(id) => self.venue.cancel(id, now_ns, &mut self.events),
+                    Action::RiskRefused(_) => self.counts.risk_refused += 1,
+                    Action::ExecutionRefused(_) => self.counts.execution_refused += 1,
+                    Action::Kill(_) => {
+                        if self.journaling() {
+                            self.batch.risk = Some(self.risk_record());
+                        }
+                    }
+                }
+            }
+            self.deliver_venue_events();
+        }
+    }
+
+    fn fill_balances(&self, e: &Event) -> Option<(Decimal, Decimal)> {
+        let Event::Fill(f) = e else { return None };
+        let pair = self.engine.ledger().pairs().get(f.pair.index())?;
+        let ledger = self.engine.ledger();
+        Some((ledger.balance(pair.base()), ledger.balance(pair.quote())))
+    }
+
+    fn record_order(&mut self, order: &ApprovedOrder) {
+        if !self.journaling() {
+            return;
+        }
+        let o = order.intent();
+        self.batch.orders.push(OrderRecord {
+            client_order_id: id_text(o.id.0),
+            pair: self.names[o.pair.index()].clone(),
+            side: side_text(o.side),
+            qty: o.qty.value(),
+            kind: serde_json::to_string(&o.kind).unwrap_or_default(),
+            decision_price: o.decision_price.value(),
+            decided_ns: o.decided_ns,
+            reduce_only: o.reduce_only,
+            status: "sent".into(),
+        });
+    }
+
+    fn record_event(&mut self, e: &Event, before: Option<(Decimal, Decimal)>) {
+        if let Event::Fill(f) = e {
+            self.fill_seq += 1;
+            self.counts.fills += 1;
+            if let (true, Some(before)) = (self.journaling(), before) {
+                self.record_fill(f, before);
+            }
+            return;
+        }
+        if !self.journaling() {
+            return;
+        }
+        let status = match e {
+            Event::Order(OrderUpdate::Accepted { id, .. }) => (id, "accepted".to_string()),
+            Event::Order(OrderUpdate::Rejected { id, reason, .. }) => (id, format!("rejected: {reason}")),
+            Event::Order(OrderUpdate::Done { id, .. }) => (id, "done".to_string()),
+            _ => return,
+        };
+        self.batch.statuses.push((id_text(status.0.0), status.1));
+    }
+
+    fn record_fill(&mut self, f: &Fill, (base_before, quote_before): (Decimal, Decimal)) {
+        let i = f.pair.index();
+        let id = id_text(f.id.0);
+        let t = f.stamp.exchange_ns;
+        self.batch.fills.push(FillRecord {
+            seq: self.fill_seq,
+            client_order_id: id.clone(),
+            pair: self.names[i].clone(),
+            side: side_text(f.side),
+            qty: f.qty.value(),
+            price: f.price.value(),
+            fee: f.fee.value(),
+            liquidity: serde_json::to_value(f.liquidity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            reference_price: f.reference_price.value(),
+            time_ns: t,
+        });
+        let ledger = self.engine.ledger();
+        let pair = &ledger.pairs()[i];
+        for (asset, before) in [(pair.base(), base_before), (pair.quote(), quote_before)] {
+            let balance = ledger.balance(asset);
+            self.ledger_seq += 1;
+            self.batch.ledger.push(LedgerRecord {
+                seq: self.ledger_seq,
+                time_ns: t,
+                asset: asset.to_string(),
+                delta: balance - before,
+                balance,
+                client_order_id: id.clone(),
+            });
+        }
+        let p = ledger.position(f.pair);
+        let position = PositionRecord {
+            pair: self.names[i].clone(),
+            qty: p.qty,
+            cost_basis: p.cost_basis,
+            realized_pnl: p.realized_pnl,
+            fees: p.fees,
+            time_ns: t,
+        };
+        self.batch.positions.retain(|q| q.pair != position.pair);
+        self.batch.positions.push(position);
+    }
+
+    /// The risk state now.
+    pub fn risk_record(&self) -> RiskRecord {
+        let kill = self.engine.guard().kill_switch();
+        let equity = self.equity();
+        RiskRecord {
+            kill_level: level_text(kill.level()),
+            kill_reason: kill.history().last().map(|t| t.reason.clone()).unwrap_or_default(),
+            equity,
+            daily_loss: (self.day_start_equity - equity).max(Decimal::ZERO),
+            time_ns: self.last_event_ns,
+        }
+    }
+
+    /// Takes the records gathered since the last call (with the risk state), if any.
+    pub fn take_batch(&mut self) -> Option<JournalBatch> {
+        let fresh = self.batch.events > self.taken_events || !self.batch.controls.is_empty();
+        if !self.journaling() || !fresh {
+            return None;
+        }
+        self.taken_events = self.batch.events;
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.risk = Some(self.risk_record());
+        self.batch.events = batch.events;
+        self.batch.last_event_ns = batch.last_event_ns;
+        Some(batch)
+    }
+}
+
+/// Client order ids as 16 hex digits (they are u64; SQL integers are signed).
+pub fn id_text(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+fn side_text(side: cst_core::trade::Side) -> String {
+    match side {
+        cst_core::trade::Side::Buy => "buy".into(),
+        cst_core::trade::Side::Sell => "sell".into(),
+    }
+}
+
+/// The kill level as its kebab-case name.
+pub fn level_text(level: KillLevel) -> String {
+    serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
