@@ -271,16 +271,15 @@ pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
     rt.block_on(async {
         let plan = plan(home, &a, &settings).await?;
         let running = runtime::start(plan).await?;
-        let mut status = running.status.clone();
-        let board = running.board.clone();
+        let running = std::sync::Arc::new(running);
+        let watcher = running.clone();
         let report = tokio::spawn(async move {
-            if status.wait_for(|s| s.replay_done).await.is_ok() {
-                let s = status.borrow().clone();
+            if let Some(s) = watcher.replay_journaled().await {
                 println!(
                     "replay finished: {} events, equity {} (cash {}), {} orders, {} fills, kill switch {}",
                     s.events, s.equity, s.cash, s.counts.orders, s.counts.fills, s.kill_level
                 );
-                for a in board.all() {
+                for a in watcher.board.all() {
                     println!("agent {}: {:?}, {} restarts, {}", a.name, a.state, a.restarts, a.detail);
                 }
                 println!("still serving; stop with Ctrl-C (SIGINT) or SIGTERM");
@@ -289,7 +288,11 @@ pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
         runtime::stop_signal().await;
         println!("stopping");
         report.abort();
-        running.stop().await;
+        let _ = report.await;
+        match std::sync::Arc::try_unwrap(running) {
+            Ok(running) => running.stop().await,
+            Err(_) => bail!("runtime still shared at shutdown"),
+        }
         println!("stopped");
         Ok(ExitCode::SUCCESS)
     })

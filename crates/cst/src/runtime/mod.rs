@@ -59,6 +59,8 @@ pub struct Running {
     pub status: watch::Receiver<EngineStatus>,
     /// Operator controls to the engine.
     pub controls: mpsc::Sender<OperatorControl>,
+    /// Events whose journal is committed.
+    pub persisted: Arc<AtomicI64>,
     stop: watch::Sender<bool>,
     tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
 }
@@ -119,7 +121,7 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
         store: plan.store,
         run_id,
         batches: Arc::new(tokio::sync::Mutex::new(journal_rx)),
-        persisted,
+        persisted: persisted.clone(),
         board: board.clone(),
         stop: stop.clone(),
     };
@@ -127,10 +129,21 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
         "persistence",
         tokio::spawn(supervise("persistence", board.clone(), backoff, stop, move || persistence.clone().run())),
     ));
-    Ok(Running { board, status: status_rx, controls: controls_tx, stop: stop_tx, tasks })
+    Ok(Running { board, status: status_rx, controls: controls_tx, persisted, stop: stop_tx, tasks })
 }
 
 impl Running {
+    /// Waits until the replay is processed and its journal committed; returns the final status.
+    pub async fn replay_journaled(&self) -> Option<EngineStatus> {
+        let mut status = self.status.clone();
+        let events = status.wait_for(|s| s.replay_done).await.ok()?.events as i64;
+        while self.persisted.load(std::sync::atomic::Ordering::SeqCst) < events {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let done = status.borrow().clone();
+        Some(done)
+    }
+
     /// Graceful stop: agents stop, the engine's last batch is journaled, then this returns.
     pub async fn stop(self) {
         self.stop.send_replace(true);
