@@ -113,6 +113,10 @@ impl EngineAgent {
                 }
                 continue;
             }
+            if self.feed.is_closed() && !self.status.borrow().replay_done {
+                // The feed may close after the last chunk was flushed: say the replay is done.
+                self.flush(&mut trader).await?;
+            }
             if trader.index() < replayed.iter().map(|c| c.at_event as usize).max().unwrap_or(0) {
                 anyhow::bail!("journaled controls lie beyond the feed");
             }

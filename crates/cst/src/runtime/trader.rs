@@ -228,10 +228,13 @@ impl Trader {
 
     fn record_event(&mut self, e: &Event, before: Option<(Decimal, Decimal)>) {
         if let Event::Fill(f) = e {
+            // Sequence numbers advance during a rebuild too, so resumed records continue them.
             self.fill_seq += 1;
             self.counts.fills += 1;
             if let (true, Some(before)) = (self.journaling(), before) {
                 self.record_fill(f, before);
+            } else {
+                self.ledger_seq += 2;
             }
             return;
         }
