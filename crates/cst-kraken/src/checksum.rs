@@ -54,13 +54,16 @@ impl Digits {
 /// change one level, so this is what makes a checksum on every message cheap.
 #[derive(Debug, Clone)]
 pub struct ChecksumCache {
-    sides: [([Digits; CHECKSUM_LEVELS], usize); 2],
+    /// Two generations of per-side digits: `active` holds the last call's, the other is written.
+    generations: [[[Digits; CHECKSUM_LEVELS]; 2]; 2],
+    counts: [[usize; 2]; 2],
+    active: usize,
     last: Option<(u64, u32)>,
 }
 
 impl Default for ChecksumCache {
     fn default() -> Self {
-        Self { sides: [([Digits::EMPTY; CHECKSUM_LEVELS], 0); 2], last: None }
+        Self { generations: [[[Digits::EMPTY; CHECKSUM_LEVELS]; 2]; 2], counts: [[0; 2]; 2], active: 0, last: None }
     }
 }
 
@@ -77,27 +80,31 @@ impl ChecksumCache {
         }
         let mut buf = [0u8; MAX_INPUT];
         let mut len = 0;
+        let (old_gen, new_gen) = (self.active, 1 - self.active);
+        let [g0, g1] = &mut self.generations;
+        let (old, fresh) = if old_gen == 0 { (&*g0, g1) } else { (&*g1, g0) };
         for (i, side) in [BookSide::Ask, BookSide::Bid].into_iter().enumerate() {
-            let (old, old_n) = self.sides[i];
-            let mut fresh = [Digits::EMPTY; CHECKSUM_LEVELS];
+            let (old, old_n, fresh) = (&old[i], self.counts[old_gen][i], &mut fresh[i]);
             let (mut n, mut j) = (0, 0);
             for level in book.raw_levels(side).take(CHECKSUM_LEVELS) {
                 // Both lists run best first: skip old levels that sit before this one.
                 while j < old_n && better(side, old[j].price, level.price) {
                     j += 1;
                 }
-                let d = match old.get(j) {
-                    Some(o) if j < old_n && o.price == level.price && o.qty == level.qty => *o,
-                    _ => Digits::of(level.price, level.qty),
-                };
+                if j < old_n && old[j].price == level.price && old[j].qty == level.qty {
+                    fresh[n] = old[j];
+                } else {
+                    fresh[n] = Digits::of(level.price, level.qty);
+                }
+                let d = &fresh[n];
                 let l = usize::from(d.len);
                 buf[len..len + l].copy_from_slice(&d.bytes[..l]);
                 len += l;
-                fresh[n] = d;
                 n += 1;
             }
-            self.sides[i] = (fresh, n);
+            self.counts[new_gen][i] = n;
         }
+        self.active = new_gen;
         let sum = crc32fast::hash(&buf[..len]);
         self.last = Some((version, sum));
         sum
@@ -105,7 +112,8 @@ impl ChecksumCache {
 
     /// Forgets everything (call when the book is replaced or dropped).
     pub fn reset(&mut self) {
-        *self = Self::default();
+        self.counts = [[0; 2]; 2];
+        self.last = None;
     }
 }
 
