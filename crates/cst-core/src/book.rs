@@ -200,6 +200,12 @@ impl Book {
         self.bids.top_changes().wrapping_add(self.asks.top_changes())
     }
 
+    /// Like [`Book::top_version`], for one side.
+    #[inline]
+    pub fn side_top_version(&self, side: BookSide) -> u64 {
+        self.ladder(side).top_changes()
+    }
+
     /// Number of levels on a side.
     pub fn len(&self, side: BookSide) -> usize {
         self.ladder(side).len()
