@@ -54,6 +54,46 @@ impl TokenLease {
     }
 }
 
+impl TokenLease {
+    /// Obtains a fresh token through `GetWebSocketsToken`.
+    pub async fn obtain(client: &crate::rest::RestClient, now_secs: i64) -> Result<Self, crate::error::RestError> {
+        Ok(TokenLease { token: client.websockets_token().await?, obtained_secs: now_secs })
+    }
+}
+
+/// A break in a private channel's `sequence`: messages were missed, so the channel must be
+/// resubscribed (with snapshots) before its state can be trusted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceGap {
+    /// The sequence number that was due.
+    pub expected: u64,
+    /// The one that arrived.
+    pub received: u64,
+}
+
+/// Checks that a channel's sequence numbers follow each other without holes or repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SequenceTracker {
+    last: Option<u64>,
+}
+
+impl SequenceTracker {
+    /// Records the next message's sequence; Err when it does not follow the previous one.
+    pub fn observe(&mut self, sequence: u64) -> Result<(), SequenceGap> {
+        let expected = self.last.map(|l| l + 1);
+        self.last = Some(sequence);
+        match expected {
+            Some(e) if e != sequence => Err(SequenceGap { expected: e, received: sequence }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets the past (after a resubscription; the snapshot starts a new sequence).
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+}
+
 fn number(d: Decimal) -> Box<RawValue> {
     // A decimal's text is a valid JSON number; keeps every digit instead of going through f64.
     RawValue::from_string(d.normalize().to_string())
