@@ -94,10 +94,9 @@ impl SequenceTracker {
     }
 }
 
-fn number(d: Decimal) -> Box<RawValue> {
-    // A decimal's text is a valid JSON number; keeps every digit instead of going through f64.
-    RawValue::from_string(d.normalize().to_string())
-        .unwrap_or_else(|_| serde_json::value::to_raw_value(&0).unwrap_or_default())
+fn number(d: Decimal) -> Result<Box<RawValue>, WsPrivateError> {
+    // A decimal's text is a JSON number; this keeps every digit instead of going through f64.
+    RawValue::from_string(d.normalize().to_string()).map_err(|e| WsPrivateError::InvalidRequest(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -186,10 +185,10 @@ pub fn add_order_request(req_id: u64, token: &WsToken, order: &WsOrder) -> Resul
     let params = AddOrderParams {
         order_type: if order.limit_price.is_some() { "limit" } else { "market" },
         side: if order.side == Side::Buy { "buy" } else { "sell" },
-        limit_price: order.limit_price.map(|p| number(p.value())),
+        limit_price: order.limit_price.map(|p| number(p.value())).transpose()?,
         order_userref: order.order_userref,
         cl_ord_id: order.cl_ord_id.as_deref(),
-        order_qty: number(order.qty.value()),
+        order_qty: number(order.qty.value())?,
         symbol: order.pair.v2_symbol(),
         post_only: order.post_only.then_some(true),
         reduce_only: order.reduce_only.then_some(true),
