@@ -107,8 +107,9 @@ struct Request<'a, P: Serialize> {
     req_id: Option<u64>,
 }
 
-fn to_text<P: Serialize>(method: &str, params: P, req_id: Option<u64>) -> String {
-    serde_json::to_string(&Request { method, params, req_id }).unwrap_or_default()
+fn to_text<P: Serialize>(method: &str, params: P, req_id: Option<u64>) -> Result<String, WsPrivateError> {
+    serde_json::to_string(&Request { method, params, req_id })
+        .map_err(|e| WsPrivateError::InvalidRequest(e.to_string()))
 }
 
 /// Time in force on the WebSocket.
@@ -201,11 +202,11 @@ pub fn add_order_request(req_id: u64, token: &WsToken, order: &WsOrder) -> Resul
         validate: order.validate.then_some(true),
         token: token.expose(),
     };
-    Ok(to_text("add_order", params, Some(req_id)))
+    to_text("add_order", params, Some(req_id))
 }
 
 /// Builds a `cancel_order` request for Kraken order ids.
-pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) -> String {
+pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         order_id: &'a [&'a str],
@@ -215,7 +216,7 @@ pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) ->
 }
 
 /// Builds a `cancel_all` request.
-pub fn cancel_all_request(req_id: u64, token: &WsToken) -> String {
+pub fn cancel_all_request(req_id: u64, token: &WsToken) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         token: &'a str,
@@ -224,7 +225,11 @@ pub fn cancel_all_request(req_id: u64, token: &WsToken) -> String {
 }
 
 /// Builds a `cancel_all_orders_after` (dead-man switch) request; 0 disarms it.
-pub fn cancel_all_orders_after_request(req_id: u64, token: &WsToken, timeout_secs: u32) -> String {
+pub fn cancel_all_orders_after_request(
+    req_id: u64,
+    token: &WsToken,
+    timeout_secs: u32,
+) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         timeout: u32,
@@ -244,7 +249,11 @@ pub enum PrivateChannel {
 
 /// Builds a `subscribe` (or `unsubscribe`) frame for a private channel; executions asks for
 /// order and trade snapshots so state is rebuilt after every reconnect.
-pub fn subscription_request(channel: PrivateChannel, token: &WsToken, subscribe: bool) -> String {
+pub fn subscription_request(
+    channel: PrivateChannel,
+    token: &WsToken,
+    subscribe: bool,
+) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         channel: &'a str,
