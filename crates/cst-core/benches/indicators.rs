@@ -238,5 +238,36 @@ fn five_together(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, each_indicator, streaming, five_together);
+/// The one-period indicators writing into a reused column (no allocation per call).
+fn into_reused_column(c: &mut Criterion) {
+    let data = candles();
+    let mut col = Column::default();
+    let mut g = quick(c);
+    g.throughput(Throughput::Elements(data.len() as u64));
+    type IntoFn = fn(&Ohlcv, &mut Column) -> Result<(), IndicatorError>;
+    let cases: [(&str, IntoFn); 14] = [
+        ("sma20", |d, c| Sma::batch_into(20, &d.close, c)),
+        ("ema20", |d, c| Ema::batch_into(20, &d.close, c)),
+        ("wma20", |d, c| Wma::batch_into(20, &d.close, c)),
+        ("kama30", |d, c| Kama::batch_into(30, &d.close, c)),
+        ("rsi14", |d, c| Rsi::batch_into(14, &d.close, c)),
+        ("roc10", |d, c| Roc::batch_into(10, &d.close, c)),
+        ("mom10", |d, c| Mom::batch_into(10, &d.close, c)),
+        ("trix15", |d, c| Trix::batch_into(15, &d.close, c)),
+        ("atr14", |d, c| Atr::batch_into(14, d, c)),
+        ("natr14", |d, c| Natr::batch_into(14, d, c)),
+        ("adx14", |d, c| Adx::batch_into(14, d, c)),
+        ("cci14", |d, c| Cci::batch_into(14, d, c)),
+        ("willr14", |d, c| WillR::batch_into(14, d, c)),
+        ("plus_di14", |d, c| PlusDi::batch_into(14, d, c)),
+    ];
+    for (name, f) in cases {
+        g.bench_function(BenchmarkId::new("ours_batch_into", name), |b| {
+            b.iter_custom(|n| timed(n, || f(black_box(&data), &mut col).is_ok()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, each_indicator, streaming, five_together, into_reused_column);
 criterion_main!(benches);
