@@ -1,5 +1,6 @@
 //! Instrument metadata from Kraken's real AssetPairs responses (2021 full list, 2025 capture),
 //! found by every spelling Kraken uses for a pair.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is the failure report
 
 use cst_core::instrument::{InstrumentSet, PairStatus};
 use cst_core::num::Qty;

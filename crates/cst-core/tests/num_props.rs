@@ -1,5 +1,6 @@
 //! Property tests: rounding to Kraken's tick and lot grids never leaves the grid, never moves
 //! further than one step, and respects its direction; arithmetic stays exact.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is the failure report
 
 use cst_core::num::{Price, Qty, Rounding, step_from_decimals};
 use proptest::prelude::*;

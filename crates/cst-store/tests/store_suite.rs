@@ -2,6 +2,7 @@
 //! the PostgreSQL server on 127.0.0.1:5432 (database `test`). Each PostgreSQL case gets its own
 //! schema so cases can run in parallel. Outside CI an unreachable server skips the PostgreSQL
 //! half with a printed reason; under CI (`CI` set) it fails.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is the failure report
 
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;

@@ -1,5 +1,6 @@
 //! The foundation's acceptance, end to end through the real binary: import every shared
 //! OHLCVT file into a fresh store, list it, check it; identically on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns: a panic is the failure report
 
 use serde_json::Value;
 use std::path::Path;

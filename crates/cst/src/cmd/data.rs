@@ -28,6 +28,8 @@ pub enum DataCommand {
     Resample(ResampleArgs),
     /// Write one stored series as a CSV file.
     Export(ExportArgs),
+    /// Download Kraken candles (OHLC, and trades for older history) through the gate into the store.
+    Sync(super::sync::SyncArgs),
 }
 
 /// `cst data import`.
@@ -124,6 +126,7 @@ pub fn run(home: &HomeArgs, cmd: DataCommand) -> anyhow::Result<ExitCode> {
             DataCommand::List(a) => list(&store, a).await,
             DataCommand::Resample(a) => resample(&store, a).await,
             DataCommand::Export(a) => export(&store, a).await,
+            DataCommand::Sync(a) => super::sync::run(&store, a).await,
         }
     })
 }
