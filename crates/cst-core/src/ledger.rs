@@ -90,7 +90,11 @@ impl Ledger {
     }
 
     /// Rebuilds a ledger by replaying a journal.
-    pub fn rebuild(pairs: Vec<Pair>, initial: BTreeMap<String, Decimal>, journal: &[Fill]) -> Result<Self, LedgerError> {
+    pub fn rebuild(
+        pairs: Vec<Pair>,
+        initial: BTreeMap<String, Decimal>,
+        journal: &[Fill],
+    ) -> Result<Self, LedgerError> {
         let mut ledger = Self::new(pairs, initial);
         for fill in journal {
             ledger.apply(fill)?;
@@ -116,10 +120,18 @@ impl Ledger {
                 self.ensure(b, qty)?;
                 let pos = &self.positions[i];
                 if pos.qty < qty {
-                    return Err(LedgerError::Insufficient { asset: self.assets[b].clone(), balance: pos.qty, needed: qty });
+                    return Err(LedgerError::Insufficient {
+                        asset: self.assets[b].clone(),
+                        balance: pos.qty,
+                        needed: qty,
+                    });
                 }
                 if self.balances[q] + gross < fee {
-                    return Err(LedgerError::Insufficient { asset: self.assets[q].clone(), balance: self.balances[q], needed: fee });
+                    return Err(LedgerError::Insufficient {
+                        asset: self.assets[q].clone(),
+                        balance: self.balances[q],
+                        needed: fee,
+                    });
                 }
                 let removed = if pos.qty == qty {
                     pos.cost_basis
