@@ -75,7 +75,8 @@ impl Pair {
     /// Builds a pair from two asset codes (normalized).
     pub fn new(base: &str, quote: &str) -> Result<Self, UnknownPair> {
         let (b, q) = (normalize_asset(base), normalize_asset(quote));
-        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
+        // Kraken asset codes are alphanumeric, with `.` in staked/margin variants (`ETH2.S`).
+        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
         if !valid(&b) || !valid(&q) {
             return Err(UnknownPair(format!("{base}/{quote}")));
         }

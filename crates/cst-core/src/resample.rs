@@ -121,9 +121,9 @@ mod tests {
             volume: dec!(1),
             trades: 1,
         };
-        // 5m candles from 00:05 to 00:40: the 00:00 window starts before the data, the 00:30
-        // window ends after it; only 00:15 is complete.
-        let rows: Vec<_> = (1..=8).map(|k| r(k * 300)).collect();
+        // 5m candles opening 00:05 … 00:35 cover 00:05–00:40: the 00:00 window starts before
+        // the data, the 00:30 window ends after it; only 00:15 is complete.
+        let rows: Vec<_> = (1..=7).map(|k| r(k * 300)).collect();
         let (out, skipped) = resample_complete(&rows, Interval::M5, Interval::M15).unwrap();
         assert_eq!(out.iter().map(|c| c.time).collect::<Vec<_>>(), vec![900]);
         assert_eq!(skipped, 2);

@@ -24,11 +24,23 @@ pub const POSTGRES: &[Migration] =
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
     version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
 
-/// The statements of a migration, without comments and empty parts.
-pub fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(';')
-        .map(|part| {
-            part.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n").trim().to_string()
-        })
-        .filter(|s| !s.is_empty())
+/// The statements of a migration: comment lines dropped first (they may contain `;`), then
+/// split on `;`.
+pub fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
+    code.split(';').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semicolons_in_comments_do_not_split_statements() {
+        for m in SQLITE.iter().chain(POSTGRES) {
+            let stmts = statements(m.sql);
+            assert_eq!(stmts.len(), 1, "{}", m.name);
+            assert!(stmts[0].starts_with("CREATE TABLE candles"));
+        }
+    }
 }

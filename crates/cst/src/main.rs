@@ -22,6 +22,21 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Feature vectors (multi-timeframe, causal) of one series, as CSV.
+    Features(cmd::features::FeaturesArgs),
+    /// Technical indicators (the TA-Lib standard set) over one series, as CSV.
+    Ta(cmd::ta::TaArgs),
+    /// Order books: verify recorded streams against Kraken's checksums.
+    #[command(subcommand)]
+    Book(cmd::book::BookCommand),
+    /// Record Kraken's public WebSocket stream to a replayable file.
+    Record(cmd::record::RecordArgs),
+    /// Sentiment: analyze texts, evaluate on labelled data.
+    #[command(subcommand)]
+    Sentiment(cmd::sentiment::SentimentCommand),
+    /// Market intelligence: credentials, news ingestion, sentiment features.
+    #[command(subcommand)]
+    Intel(cmd::intel::IntelCommand),
     /// Backtest a strategy through the engine and the simulated Kraken venue.
     Backtest(cmd::backtest::BacktestArgs),
 }
@@ -30,6 +45,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Ta(a) => cmd::ta::run(&cli.home, a),
+        Command::Features(a) => cmd::features::run(&cli.home, a),
+        Command::Book(c) => cmd::book::run(c),
+        Command::Record(a) => cmd::record::run(a),
+        Command::Sentiment(c) => cmd::sentiment::run(c),
+        Command::Intel(c) => cmd::intel::run(c),
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
     };
     match result {

@@ -28,6 +28,8 @@ pub enum DataCommand {
     Resample(ResampleArgs),
     /// Write one stored series as a CSV file.
     Export(ExportArgs),
+    /// Download Kraken candles (OHLC, and trades for older history) through the gate into the store.
+    Sync(super::sync::SyncArgs),
 }
 
 /// `cst data import`.
@@ -45,6 +47,9 @@ pub struct ImportArgs {
     /// Print the import reports as JSON.
     #[arg(long)]
     json: bool,
+    /// After importing, run the data-quality gate over every imported series and print it.
+    #[arg(long)]
+    check: bool,
 }
 
 /// `cst data check`.
@@ -121,6 +126,7 @@ pub fn run(home: &HomeArgs, cmd: DataCommand) -> anyhow::Result<ExitCode> {
             DataCommand::List(a) => list(&store, a).await,
             DataCommand::Resample(a) => resample(&store, a).await,
             DataCommand::Export(a) => export(&store, a).await,
+            DataCommand::Sync(a) => super::sync::run(&store, a).await,
         }
     })
 }
@@ -168,7 +174,21 @@ async fn import(store: &Store, a: ImportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     eprintln!("imported {} file(s), {} failed, into {}", reports.len(), failures, store.backend());
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let mut gate_failures = 0;
+    if a.check {
+        let mut imported: Vec<(String, Interval)> = reports.iter().map(|r| (r.pair.clone(), r.interval)).collect();
+        imported.sort();
+        imported.dedup();
+        println!("\ndata-quality gate:");
+        for (pair, interval) in imported {
+            let pair: Pair = pair.parse()?;
+            for r in quality_reports(store, Some(&pair), Some(interval), None, GateMode::Research).await? {
+                gate_failures += usize::from(!r.is_tradable());
+                print_check(&r);
+            }
+        }
+    }
+    Ok(if failures == 0 && gate_failures == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_import(r: &ImportReport) {

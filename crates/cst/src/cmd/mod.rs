@@ -1,4 +1,11 @@
 //! One module per command group.
 
 pub mod backtest;
+pub mod book;
 pub mod data;
+pub mod features;
+pub mod intel;
+pub mod record;
+pub mod sentiment;
+pub mod sync;
+pub mod ta;
