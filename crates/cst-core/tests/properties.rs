@@ -192,5 +192,5 @@ fn ledger_of_the_golden_run_rebuilds_exactly_from_its_journal() {
     let l = bt.engine().ledger();
     let rebuilt = Ledger::rebuild(l.pairs().to_vec(), l.initial().clone(), l.journal()).expect("rebuild");
     assert_eq!(&rebuilt, l);
-    assert_eq!(l.balances(), bt.venue().balances(), "our ledger agrees with the venue's account");
+    assert_eq!(&l.balances(), bt.venue().balances(), "our ledger agrees with the venue's account");
 }
