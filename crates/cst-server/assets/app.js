@@ -27,6 +27,13 @@ function el(tag, text, cls) {
 
 function fillRows(id, rows) {
   const body = document.getElementById(id);
+  if (rows.length === 0) {
+    const td = el("td", "none", "muted");
+    td.colSpan = body.parentElement.querySelectorAll("th").length;
+    const tr = el("tr");
+    tr.appendChild(td);
+    return body.replaceChildren(tr);
+  }
   body.replaceChildren(...rows.map((cells) => {
     const tr = el("tr");
     for (const c of cells) tr.appendChild(c instanceof Node ? c : el("td", c ?? "–"));
@@ -67,7 +74,7 @@ function renderEquity(s) {
     chart = new uPlot({
       width, height: 240,
       series: [{}, { label: "equity " + (s.quote_currency || ""), stroke: "#4cc38a", width: 2 }],
-      axes: [{ stroke: "#8a96a3" }, { stroke: "#8a96a3" }],
+      axes: [{ stroke: "#8a96a3" }, { stroke: "#8a96a3", size: 80 }],
     }, [xs, ys], box);
   } else {
     chart.setData([xs, ys]);

@@ -9,8 +9,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use cst_core::pair::Pair;
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
@@ -98,7 +98,7 @@ pub async fn health(State(ctx): State<ApiContext>) -> Json<Value> {
 
 /// `GET /api/v1/snapshot`: everything at once (the dashboard's first load).
 pub async fn snapshot(State(ctx): State<ApiContext>) -> Result<Response, ApiError> {
-    json_bytes(&*ctx.state.current())
+    json_bytes(&ctx.state.current())
 }
 
 /// Serializes straight from the shared snapshot, without cloning it.
@@ -205,7 +205,10 @@ fn validate_reason(reason: &str) -> Result<String, ApiError> {
         return Err(ApiError::invalid("invalid-reason", "reason must not be empty"));
     }
     if r.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::invalid("invalid-reason", format!("reason is longer than {MAX_REASON_CHARS} characters")));
+        return Err(ApiError::invalid(
+            "invalid-reason",
+            format!("reason is longer than {MAX_REASON_CHARS} characters"),
+        ));
     }
     if r.chars().any(char::is_control) {
         return Err(ApiError::invalid("invalid-reason", "reason must not contain control characters"));
@@ -224,9 +227,8 @@ pub async fn control(
     Path(name): Path<String>,
     body: Result<Json<ControlBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let command: ControlCommand = name.parse().map_err(|e: crate::control::UnknownControl| {
-        ApiError::not_found(e.to_string())
-    })?;
+    let command: ControlCommand =
+        name.parse().map_err(|e: crate::control::UnknownControl| ApiError::not_found(e.to_string()))?;
     let Json(body) = body?;
     let reason = validate_reason(&body.reason)?;
     let request = ControlRequest { command, reason, requested_at_ns: wall_clock_ns() };

@@ -18,8 +18,7 @@ const ASSETS: [(&str, &str, &str); 5] = [
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 
 /// Only our own scripts and styles; uPlot sets element styles from script, hence inline styles.
-const CSP: &str =
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 fn page(content_type: &'static str, body: &'static str) -> Response {
     let mut resp = body.into_response();

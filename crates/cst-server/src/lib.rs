@@ -90,7 +90,10 @@ pub fn router(parts: ServerParts) -> Router {
     Router::new()
         .route("/", get(dashboard::index))
         .route("/assets/{*file}", get(dashboard::asset))
-        .route("/health", get(move || async move { axum::Json(serde_json::json!({"status": health_state.current().health()})) }))
+        .route(
+            "/health",
+            get(move || async move { axum::Json(serde_json::json!({"status": health_state.current().health()})) }),
+        )
         .route("/metrics", get(move || render_metrics(state.clone(), handle.clone())))
         .nest("/api/v1", api_router(ctx, parts.tokens))
 }

@@ -96,10 +96,8 @@ mod tests {
     fn capture(log: impl FnOnce()) -> String {
         let out = Captured::default();
         let sink = out.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_writer(RedactingMakeWriter::new(move || sink.clone()))
-            .finish();
+        let subscriber =
+            tracing_subscriber::fmt().json().with_writer(RedactingMakeWriter::new(move || sink.clone())).finish();
         tracing::subscriber::with_default(subscriber, log);
         let bytes = out.0.lock().expect("lock").clone();
         String::from_utf8(bytes).expect("utf8")

@@ -31,7 +31,8 @@ fn harness() -> Harness {
     let state = SharedState::new(session::replayed_session());
     let (tx, rx) = control::channel();
     let tokens = ApiTokens::new(Secret::new(CONTROL_TOKEN), Some(Secret::new(READ_TOKEN))).expect("tokens");
-    let parts = ServerParts { state: state.clone(), controls: tx, tokens, metrics: metrics::install().expect("metrics") };
+    let parts =
+        ServerParts { state: state.clone(), controls: tx, tokens, metrics: metrics::install().expect("metrics") };
     Harness { app: router(parts), state, rx }
 }
 
@@ -113,7 +114,8 @@ async fn every_control_reaches_the_control_channel_in_order() {
 async fn controls_answer_503_when_the_engine_is_gone() {
     let h = harness();
     drop(h.rx);
-    let (status, body) = call(&h.app, "POST", "/api/v1/controls/halt", Some(CONTROL_TOKEN), Some(r#"{"reason":"x"}"#)).await;
+    let (status, body) =
+        call(&h.app, "POST", "/api/v1/controls/halt", Some(CONTROL_TOKEN), Some(r#"{"reason":"x"}"#)).await;
     assert_eq!((status, error_code(&body)), (StatusCode::SERVICE_UNAVAILABLE, "engine-unavailable"));
 }
 

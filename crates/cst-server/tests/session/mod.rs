@@ -104,7 +104,9 @@ fn replay() -> SystemSnapshot {
         .collect();
     let quality = [(&xbt, "XBT/USD"), (&eth, "ETH/USD")]
         .iter()
-        .map(|(rows, name)| PairQuality::from_report(&assess(name, Interval::H1, rows, None, GateMode::Research), GateMode::Research))
+        .map(|(rows, name)| {
+            PairQuality::from_report(&assess(name, Interval::H1, rows, None, GateMode::Research), GateMode::Research)
+        })
         .collect();
     let overview = overview(&equity, &positions);
     SystemSnapshot {
