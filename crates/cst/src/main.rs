@@ -22,12 +22,15 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// HTTP API, web dashboard and /metrics over the stored data (no engine).
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Serve(a) => cmd::serve::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,
