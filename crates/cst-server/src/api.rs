@@ -12,12 +12,11 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use cst_core::pair::Pair;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio_stream::wrappers::WatchStream;
 
 /// Longest operator reason accepted on a control.
 pub const MAX_REASON_CHARS: usize = 200;
@@ -244,9 +243,23 @@ pub async fn control(
     }
 }
 
-/// `GET /api/v1/stream`: Server-Sent Events, one `snapshot` event now and after every change.
+/// Shortest time between two SSE events of one client: publishes in between are coalesced into
+/// the latest snapshot, so a fast engine never floods a dashboard.
+pub const SSE_MIN_INTERVAL_MS: u64 = 250;
+
+/// `GET /api/v1/stream`: Server-Sent Events, one `snapshot` event now and after changes (at most
+/// one per [`SSE_MIN_INTERVAL_MS`]).
 pub async fn stream(State(ctx): State<ApiContext>) -> Sse<impl Stream<Item = Result<Event, axum::Error>>> {
-    let updates = WatchStream::new(ctx.state.subscribe()).map(|s| Event::default().event("snapshot").json_data(&*s));
+    let mut rx = ctx.state.subscribe();
+    rx.mark_changed();
+    let updates = futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
+        if !first {
+            tokio::time::sleep(std::time::Duration::from_millis(SSE_MIN_INTERVAL_MS)).await;
+        }
+        rx.changed().await.ok()?;
+        let snap = rx.borrow_and_update().clone();
+        Some((Event::default().event("snapshot").json_data(&*snap), (rx, false)))
+    });
     Sse::new(updates).keep_alive(KeepAlive::default())
 }
 

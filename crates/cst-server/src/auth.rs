@@ -40,6 +40,9 @@ pub enum AuthError {
     /// OS randomness unavailable.
     #[error("no OS randomness for a token: {0}")]
     Random(String),
+    /// Token file readable by group or others.
+    #[error("token file {0} is readable by others: chmod 600 it")]
+    Permissions(String),
     /// Token file unreadable or unwritable.
     #[error("token file {path}: {source}")]
     File {
@@ -94,7 +97,10 @@ impl ApiTokens {
         }
         let file_err = |source| AuthError::File { path: token_file.display().to_string(), source };
         match std::fs::read_to_string(token_file) {
-            Ok(text) => Ok((Self::new(Secret::new(text.trim()), read)?, TokenOrigin::File)),
+            Ok(text) => {
+                check_private(token_file)?;
+                Ok((Self::new(Secret::new(text.trim()), read)?, TokenOrigin::File))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let token = generate_token()?;
                 write_private(token_file, token.expose()).map_err(file_err)?;
@@ -126,6 +132,20 @@ pub fn generate_token() -> Result<Secret, AuthError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
     Ok(Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// Secrets are read only from files nobody else can read.
+fn check_private(path: &Path) -> Result<(), AuthError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta =
+            std::fs::metadata(path).map_err(|source| AuthError::File { path: path.display().to_string(), source })?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(AuthError::Permissions(path.display().to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, token: &str) -> std::io::Result<()> {
@@ -199,6 +219,13 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         assert!(write_private(&path, "x").is_err(), "an existing token file is never overwritten");
+        assert!(check_private(&path).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            assert!(matches!(check_private(&path), Err(AuthError::Permissions(_))));
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

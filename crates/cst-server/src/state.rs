@@ -1,11 +1,19 @@
 //! The shared, always-current snapshot: the runtime publishes, the API and the SSE stream read.
 //!
 //! A `tokio::sync::watch` channel of `Arc<SystemSnapshot>`: readers never block the engine
-//! (a read is one `Arc` clone) and SSE subscribers wake on every publish.
+//! (a read is one `Arc` clone) and SSE subscribers wake on publishes.
+//!
+//! Publish at most every [`PUBLISH_INTERVAL_MS`] while replaying at full speed (plus once at the
+//! end): each publish builds a full snapshot, and the request that drops the last reference to an
+//! old one pays for freeing it, so publishing on every engine event would load the API for
+//! nothing a person can see.
 
 use crate::snapshot::SystemSnapshot;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// Recommended shortest time between two publishes from a busy engine.
+pub const PUBLISH_INTERVAL_MS: u64 = 10;
 
 /// Cheap-to-clone handle on the latest snapshot.
 #[derive(Debug, Clone)]
