@@ -3,7 +3,7 @@
 
 use crate::control::{ControlCommand, ControlRequest};
 use crate::error::ApiError;
-use crate::snapshot::{MAX_LIST_LEN, SignalOutcome, SystemSnapshot};
+use crate::snapshot::{MAX_LIST_LEN, SignalOutcome};
 use crate::state::SharedState;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -97,11 +97,11 @@ pub async fn health(State(ctx): State<ApiContext>) -> Json<Value> {
 
 /// `GET /api/v1/snapshot`: everything at once (the dashboard's first load).
 pub async fn snapshot(State(ctx): State<ApiContext>) -> Result<Response, ApiError> {
-    json_bytes(&ctx.state.current())
+    json_bytes(ctx.state.current().as_ref())
 }
 
 /// Serializes straight from the shared snapshot, without cloning it.
-fn json_bytes(value: &SystemSnapshot) -> Result<Response, ApiError> {
+fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Response, ApiError> {
     let bytes = serde_json::to_vec(value)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "serialization", e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
@@ -142,20 +142,29 @@ pub async fn fills(
     Ok(items(newest(s.fills.iter().filter(|x| f.pair_ok(&x.pair)).cloned(), f.limit)))
 }
 
+/// Body of `GET /api/v1/equity`, borrowed from the snapshot.
+#[derive(serde::Serialize)]
+struct EquityBody<'a> {
+    quote_currency: &'a str,
+    overview: &'a crate::snapshot::Overview,
+    count: usize,
+    items: &'a [crate::snapshot::EquityPoint],
+}
+
 /// `GET /api/v1/equity?limit=`: the curve plus the overview numbers.
 pub async fn equity(
     State(ctx): State<ApiContext>,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let f = Filter::parse(q)?;
     let s = ctx.state.current();
-    let points = newest(s.equity.iter().cloned(), f.limit);
-    Ok(Json(json!({
-        "quote_currency": s.quote_currency,
-        "overview": s.overview,
-        "count": points.len(),
-        "items": points,
-    })))
+    let points = &s.equity[s.equity.len().saturating_sub(f.limit)..];
+    json_bytes(&EquityBody {
+        quote_currency: &s.quote_currency,
+        overview: &s.overview,
+        count: points.len(),
+        items: points,
+    })
 }
 
 /// `GET /api/v1/signals?pair=&outcome=&limit=`.
