@@ -9,6 +9,14 @@
 //!    [`metrics::install`], JSON logs with [`logging::init_json`];
 //! 4. [`serve`] the [`router`] on a listener bound to [`DEFAULT_LISTEN`] unless told otherwise.
 //!
+//! Mapping onto the engine (`cst_core`, branch `engine`): [`snapshot::KillLevel`] has the same
+//! five variants as `cst_core::event::KillLevel` (a `From` impl at merge, or a re-export);
+//! [`control::ControlCommand::ReduceOnly`]/`Flatten`/`Halt` become
+//! `Control::Kill { level, reason, at_ns }`, the kill switch's `KillTransition` becomes
+//! [`snapshot::KillTransitionView`]; `Pause`/`Resume` gate new entries (the risk guard refuses
+//! entries with reason `paused` while set). Ledger positions map to [`snapshot::PositionView`],
+//! `QualityReport`s to [`snapshot::PairQuality::from_report`].
+//!
 //! Layout: `snapshot` (the read model), `state` (sharing it), `control` (commands), `auth` and
 //! `secret` (tokens), `api` (handlers), `openapi`, `dashboard` (embedded page), `metrics`,
 //! `logging`, `error`.

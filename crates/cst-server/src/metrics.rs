@@ -106,19 +106,28 @@ const LATENCY_BUCKETS_SECS: [f64; 11] = [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-
 /// Histogram buckets of slippage (bps).
 const SLIPPAGE_BUCKETS_BPS: [f64; 9] = [0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0];
 
-/// Installs the process-wide Prometheus recorder once and returns its handle (later calls return
-/// the same handle).
-pub fn install() -> Result<PrometheusHandle, BuildError> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(h) = HANDLE.get() {
-        return Ok(h.clone());
-    }
-    let handle = PrometheusBuilder::new()
+/// The Prometheus recorder could not be installed (another global recorder was set first).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot install the Prometheus recorder: {0}")]
+pub struct InstallError(String);
+
+/// Installs the process-wide Prometheus recorder once and returns its handle (later and
+/// concurrent calls return the same handle).
+pub fn install() -> Result<PrometheusHandle, InstallError> {
+    static HANDLE: OnceLock<Result<PrometheusHandle, InstallError>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = build().and_then(|b| b.install_recorder()).map_err(|e| InstallError(e.to_string()))?;
+            describe_all();
+            Ok(handle)
+        })
+        .clone()
+}
+
+fn build() -> Result<PrometheusBuilder, BuildError> {
+    PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(ENGINE_EVENT_LATENCY_SECONDS.into()), &LATENCY_BUCKETS_SECS)?
-        .set_buckets_for_metric(Matcher::Full(SLIPPAGE_BPS.into()), &SLIPPAGE_BUCKETS_BPS)?
-        .install_recorder()?;
-    describe_all();
-    Ok(HANDLE.get_or_init(|| handle).clone())
+        .set_buckets_for_metric(Matcher::Full(SLIPPAGE_BPS.into()), &SLIPPAGE_BUCKETS_BPS)
 }
 
 fn describe_all() {
