@@ -272,6 +272,11 @@ pub async fn stream(State(ctx): State<ApiContext>) -> Sse<impl Stream<Item = Res
     Sse::new(updates).keep_alive(KeepAlive::default())
 }
 
+/// JSON 405 for controls called with another method than POST.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "controls take POST with {\"reason\": \"...\"}")
+}
+
 /// JSON 404 for unknown API paths.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such API route; see /api/v1/openapi.json")

@@ -78,7 +78,7 @@ fn api_router(ctx: ApiContext, tokens: ApiTokens) -> Router {
         .route("/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .layer(from_fn_with_state(tokens.clone(), require_read));
     let control = Router::new()
-        .route("/controls/{command}", post(api::control))
+        .route("/controls/{command}", post(api::control).fallback(api::method_not_allowed))
         .layer(from_fn_with_state(tokens, require_control));
     read.merge(control).fallback(api::not_found).with_state(ctx)
 }

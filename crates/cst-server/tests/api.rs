@@ -154,6 +154,8 @@ async fn invalid_control_bodies_are_json_errors_and_send_nothing() {
         call(&h.app, "POST", "/api/v1/controls/panic", Some(CONTROL_TOKEN), Some(r#"{"reason":"x"}"#)).await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not-found"));
     assert!(h.rx.try_recv().is_err());
+    let (status, body) = call(&h.app, "GET", "/api/v1/controls/halt", Some(CONTROL_TOKEN), None).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"));
     let (status, body) = call(&h.app, "GET", "/api/v1/nothing-here", Some(READ_TOKEN), None).await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not-found"));
 }
