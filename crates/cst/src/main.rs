@@ -39,6 +39,8 @@ enum Command {
     Intel(cmd::intel::IntelCommand),
     /// Backtest a strategy through the engine and the simulated Kraken venue.
     Backtest(cmd::backtest::BacktestArgs),
+    /// HTTP API, web dashboard and /metrics over the stored data (no engine).
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Sentiment(c) => cmd::sentiment::run(c),
         Command::Intel(c) => cmd::intel::run(c),
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
+        Command::Serve(a) => cmd::serve::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,

@@ -9,3 +9,4 @@ pub mod record;
 pub mod sentiment;
 pub mod sync;
 pub mod ta;
+pub mod serve;
