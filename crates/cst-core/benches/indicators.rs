@@ -1,6 +1,10 @@
 //! Indicator, indicator-set and feature-pipeline speed on the real Kraken hourly XBT/USD series
 //! (50k candles), through our interface and, for comparison, by calling the ta-lib crate directly.
 //! Report ns per candle = time per iteration / candles.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! machine is shared with other builds (load average ≈ 10 on 2 cores), and wall time measured
+//! the scheduler more than the code. Set `CST_BENCH_WALL=1` to measure wall time instead.
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -9,8 +13,24 @@ use cst_core::indicators::*;
 use cst_core::interval::Interval;
 use cst_core::ohlcvt::Layout;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ta_lib::{Core, MAType};
+
+/// Runs `f` `iters` times; the thread CPU time it took (or wall time with `CST_BENCH_WALL=1`).
+fn timed<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
+    if std::env::var_os("CST_BENCH_WALL").is_some() {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(f());
+        }
+        return start.elapsed();
+    }
+    let start = cpu_time::ThreadTime::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed()
+}
 
 fn candles() -> Ohlcv {
     let text = cst_testdata::read_text("kraken/ohlcvt/hourly-2013-2020/XBTUSD_60.csv.gz");
@@ -114,10 +134,12 @@ fn each_indicator(c: &mut Criterion) {
     let mut g = quick(c);
     g.throughput(Throughput::Elements(data.len() as u64));
     for (name, f) in ours() {
-        g.bench_function(BenchmarkId::new("ours_batch", name), |b| b.iter(|| black_box(f(black_box(&data)))));
+        g.bench_function(BenchmarkId::new("ours_batch", name), |b| {
+            b.iter_custom(|n| timed(n, || black_box(f(black_box(&data)))))
+        });
         if direct(name, &core, &data, &mut bufs) > 0 {
             g.bench_function(BenchmarkId::new("talib_direct", name), |b| {
-                b.iter(|| black_box(direct(name, &core, black_box(&data), &mut bufs)))
+                b.iter_custom(|n| timed(n, || black_box(direct(name, &core, black_box(&data), &mut bufs))))
             });
         }
     }
@@ -130,46 +152,122 @@ fn streaming(c: &mut Criterion) {
     let mut g = quick(c);
     g.throughput(Throughput::Elements(data.len() as u64));
     g.bench_function("stream/sma20", |b| {
-        b.iter(|| {
-            let mut s = Sma::new(20).expect("sma");
-            data.close.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
-        })
-    });
-    g.bench_function("stream/rsi14", |b| {
-        b.iter(|| {
-            let mut s = Rsi::new(14).expect("rsi");
-            data.close.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
-        })
-    });
-    g.bench_function("stream/atr14", |b| {
-        b.iter(|| {
-            let mut s = Atr::new(14).expect("atr");
-            bars.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
-        })
-    });
-    g.bench_function("stream/standard_set", |b| {
-        b.iter(|| {
-            let mut s = StandardSet::new().expect("set");
-            let mut row = [None; 34];
-            bars.iter().fold(0.0, |acc, x| {
-                s.update(*x, &mut row);
-                acc + row[6].unwrap_or(0.0)
+        b.iter_custom(|n| {
+            timed(n, || {
+                let mut s = Sma::new(20).expect("sma");
+                data.close.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
             })
         })
     });
-    g.bench_function("batch/standard_set", |b| b.iter(|| standard_columns(black_box(&data)).map(|v| v.len())));
+    g.bench_function("stream/rsi14", |b| {
+        b.iter_custom(|n| {
+            timed(n, || {
+                let mut s = Rsi::new(14).expect("rsi");
+                data.close.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
+            })
+        })
+    });
+    g.bench_function("stream/atr14", |b| {
+        b.iter_custom(|n| {
+            timed(n, || {
+                let mut s = Atr::new(14).expect("atr");
+                bars.iter().fold(0.0, |acc, x| acc + s.update(*x).unwrap_or(0.0))
+            })
+        })
+    });
+    g.bench_function("stream/standard_set", |b| {
+        b.iter_custom(|n| {
+            timed(n, || {
+                let mut s = StandardSet::new().expect("set");
+                let mut row = [None; 34];
+                bars.iter().fold(0.0, |acc, x| {
+                    s.update(*x, &mut row);
+                    acc + row[6].unwrap_or(0.0)
+                })
+            })
+        })
+    });
+    g.bench_function("batch/standard_set", |b| {
+        b.iter_custom(|n| timed(n, || standard_columns(black_box(&data)).map(|v| v.len())))
+    });
     g.bench_function("stream/feature_pipeline_1h_with_4h_1d", |b| {
-        b.iter(|| {
-            let mut p = FeaturePipeline::new(FeatureConfig::default_for(Interval::H1)).expect("pipeline");
-            let mut row = vec![None; p.names().len()];
-            bars.iter().zip(&data.time).fold(0.0, |acc, (x, t)| {
-                p.update(*t, *x, &mut row).ok();
-                acc + row[7].unwrap_or(0.0)
+        b.iter_custom(|n| {
+            timed(n, || {
+                let mut p = FeaturePipeline::new(FeatureConfig::default_for(Interval::H1)).expect("pipeline");
+                let mut row = vec![None; p.names().len()];
+                bars.iter().zip(&data.time).fold(0.0, |acc, (x, t)| {
+                    p.update(*t, *x, &mut row).ok();
+                    acc + row[7].unwrap_or(0.0)
+                })
             })
         })
     });
     g.finish();
 }
 
-criterion_group!(benches, each_indicator, streaming);
+/// RSI, EMA, MACD, BBANDS and ATR: five ta-lib calls one after the other (the baseline a fused
+/// pass would have to beat), and the same five through our batch interface.
+fn five_together(c: &mut Criterion) {
+    let data = candles();
+    let core = Core::new();
+    let mut bufs: [Vec<f64>; 3] = std::array::from_fn(|_| vec![0.0; data.len()]);
+    let mut g = quick(c);
+    g.throughput(Throughput::Elements(data.len() as u64));
+    g.bench_function("five/talib_direct_sequential", |b| {
+        b.iter_custom(|n| {
+            timed(n, || {
+                ["rsi14", "ema20", "macd", "bbands20", "atr14"]
+                    .iter()
+                    .map(|n| direct(n, &core, black_box(&data), &mut bufs))
+                    .sum::<usize>()
+            })
+        })
+    });
+    g.bench_function("five/ours_batch_sequential", |b| {
+        b.iter_custom(|n| {
+            timed(n, || {
+                let d = black_box(&data);
+                Rsi::batch(14, &d.close).map(|x| x.start()).unwrap_or(0)
+                    + Ema::batch(20, &d.close).map(|x| x.start()).unwrap_or(0)
+                    + Macd::batch(12, 26, 9, &d.close).map(|x| x[0].start()).unwrap_or(0)
+                    + Bbands::batch(20, 2.0, 2.0, &d.close).map(|x| x[0].start()).unwrap_or(0)
+                    + Atr::batch(14, d).map(|x| x.start()).unwrap_or(0)
+            })
+        })
+    });
+    g.finish();
+}
+
+/// The one-period indicators writing into a reused column (no allocation per call).
+fn into_reused_column(c: &mut Criterion) {
+    let data = candles();
+    let mut col = Column::default();
+    let mut g = quick(c);
+    g.throughput(Throughput::Elements(data.len() as u64));
+    type IntoFn = fn(&Ohlcv, &mut Column) -> Result<(), IndicatorError>;
+    let cases: [(&str, IntoFn); 14] = [
+        ("sma20", |d, c| Sma::batch_into(20, &d.close, c)),
+        ("ema20", |d, c| Ema::batch_into(20, &d.close, c)),
+        ("wma20", |d, c| Wma::batch_into(20, &d.close, c)),
+        ("kama30", |d, c| Kama::batch_into(30, &d.close, c)),
+        ("rsi14", |d, c| Rsi::batch_into(14, &d.close, c)),
+        ("roc10", |d, c| Roc::batch_into(10, &d.close, c)),
+        ("mom10", |d, c| Mom::batch_into(10, &d.close, c)),
+        ("trix15", |d, c| Trix::batch_into(15, &d.close, c)),
+        ("atr14", |d, c| Atr::batch_into(14, d, c)),
+        ("natr14", |d, c| Natr::batch_into(14, d, c)),
+        ("adx14", |d, c| Adx::batch_into(14, d, c)),
+        ("cci14", |d, c| Cci::batch_into(14, d, c)),
+        ("willr14", |d, c| WillR::batch_into(14, d, c)),
+        ("plus_di14", |d, c| PlusDi::batch_into(14, d, c)),
+    ];
+    for (name, f) in cases {
+        g.bench_function(BenchmarkId::new("ours_batch_into", name), |b| {
+            b.iter_custom(|n| timed(n, || f(black_box(&data), &mut col).is_ok()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, each_indicator, streaming, five_together, into_reused_column);
 criterion_main!(benches);

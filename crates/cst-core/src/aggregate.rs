@@ -144,41 +144,58 @@ pub fn fully_covered_buckets(trades: &[Trade], interval: Interval) -> Option<(i6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::num::{Price, Qty};
+    use crate::num::{Price, Qty, parse_decimal};
     use crate::time::Timestamp;
     use crate::trade::Side;
 
-    fn trade(secs: i64, price: &str, qty: &str, id: u64) -> Trade {
-        Trade {
-            time: Timestamp::from_nanos(secs * 1_000_000_000),
-            price: Price::parse(price).expect("price"),
-            qty: Qty::parse(qty).expect("qty"),
-            side: Side::Buy,
-            trade_id: Some(id),
-        }
+    /// The first Kraken XBT/USDT trades of the 2025 REST capture (rows `[price, volume, time, side, ...]`).
+    fn recorded(n: usize) -> Vec<Trade> {
+        let text = cst_testdata::read_text("kraken/rest-capture-2025/spot/http_trades.json");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let rows = v["result"]["XBTUSDT"].as_array().expect("rows");
+        rows.iter()
+            .take(n)
+            .map(|r| {
+                let secs = parse_decimal(&r[2].to_string()).expect("time");
+                Trade {
+                    time: Timestamp::from_nanos((secs * Decimal::from(1_000_000_000)).trunc().try_into().expect("ns")),
+                    price: Price::parse(r[0].as_str().expect("price")).expect("price"),
+                    qty: Qty::parse(r[1].as_str().expect("qty")).expect("qty"),
+                    side: if r[3] == "b" { Side::Buy } else { Side::Sell },
+                    trade_id: r[6].as_u64(),
+                }
+            })
+            .collect()
     }
 
-    // Prices and sizes of Kraken XBT/USDT trades 10218209..10218213 (rest-capture-2025).
     #[test]
     fn rejects_trades_that_go_back_in_time() {
-        let t = [trade(120, "105410.1", "0.00005", 1), trade(60, "105383.8", "0.0001246", 2)];
+        let mut t = recorded(4);
+        t.swap(1, 2);
         assert_eq!(
             aggregate_trades(&t, Interval::M1, 1),
-            Err(AggregateError::OutOfOrder { index: 1, time_ns: 60_000_000_000 })
+            Err(AggregateError::OutOfOrder { index: 2, time_ns: t[2].time.as_nanos() })
         );
     }
 
     #[test]
-    fn rejects_a_repeated_trade_id() {
-        let t = [trade(60, "105410.1", "0.00005", 7), trade(61, "105410.1", "0.00005", 7)];
-        assert_eq!(aggregate_trades(&t, Interval::M1, 1), Err(AggregateError::DuplicateId { index: 1, trade_id: 7 }));
+    fn rejects_a_repeated_trade() {
+        let mut t = recorded(3);
+        t.insert(2, t[1].clone());
+        assert_eq!(
+            aggregate_trades(&t, Interval::M1, 1),
+            Err(AggregateError::DuplicateId { index: 2, trade_id: 10_218_209 })
+        );
     }
 
     #[test]
-    fn a_minute_without_trades_yields_no_candle() {
-        let t = [trade(60, "105410.1", "0.00005", 1), trade(185, "105383.8", "0.0001246", 2)];
+    fn minutes_without_trades_yield_no_candle_and_edges_are_not_fully_covered() {
+        // The first 19 recorded trades fall in 17:23 (1), 17:24 (5) and 17:26 (13); none in 17:25.
+        let t = recorded(19);
         let c = aggregate_trades(&t, Interval::M1, 1).expect("ok");
-        assert_eq!(c.iter().map(|c| c.row.time).collect::<Vec<_>>(), vec![60, 180]);
-        assert_eq!(fully_covered_buckets(&t, Interval::M1), Some((120, 180)));
+        let minutes: Vec<i64> = c.iter().map(|c| c.row.time).collect();
+        assert_eq!(minutes, vec![1_762_795_380, 1_762_795_440, 1_762_795_560]);
+        assert_eq!(c.iter().map(|c| c.row.trades).collect::<Vec<_>>(), vec![1, 5, 13]);
+        assert_eq!(fully_covered_buckets(&t, Interval::M1), Some((1_762_795_440, 1_762_795_560)));
     }
 }

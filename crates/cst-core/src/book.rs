@@ -3,7 +3,7 @@
 //! Prices and quantities live as `u64` mantissas at a fixed number of decimals per book
 //! ([`BookScale`]), so every comparison is an integer comparison and every value converts back
 //! to the exact [`Price`] / [`Qty`]. The rules are Kraken's: levels are applied in order, a
-//! zero quantity deletes the level, and after each message the book is truncated to the
+//! zero quantity deletes the level, and after each level change the side is truncated to the
 //! subscribed depth (the exchange does not send deletes for levels that fall out of range).
 
 mod ladder;
@@ -168,27 +168,23 @@ impl Book {
         }
     }
 
-    /// Applies one level change without truncating (call [`Book::truncate`] after the message).
+    /// Applies one level change, then truncates that side to the subscribed depth (Kraken's
+    /// reference client truncates after every level; the exchange republishes a level that
+    /// comes back into range).
     #[inline]
     pub fn apply(&mut self, side: BookSide, update: LevelUpdate) {
-        let k = key(side, update.price);
-        self.ladder_mut(side).set(k, update.qty);
+        let (k, depth) = (key(side, update.price), self.depth);
+        let ladder = self.ladder_mut(side);
+        ladder.set(k, update.qty);
+        ladder.truncate(depth);
     }
 
-    /// Truncates both sides to the subscribed depth.
+    /// Applies one message's changes in order.
     #[inline]
-    pub fn truncate(&mut self) {
-        let depth = self.depth;
-        self.bids.truncate(depth);
-        self.asks.truncate(depth);
-    }
-
-    /// Applies one message's changes in order, then truncates.
     pub fn apply_message(&mut self, changes: &[(BookSide, LevelUpdate)]) {
         for &(side, update) in changes {
             self.apply(side, update);
         }
-        self.truncate();
     }
 
     /// Drops every level (for example when the feed is known to be out of sync).
@@ -202,6 +198,12 @@ impl Book {
     #[inline]
     pub fn top_version(&self) -> u64 {
         self.bids.top_changes().wrapping_add(self.asks.top_changes())
+    }
+
+    /// Like [`Book::top_version`], for one side.
+    #[inline]
+    pub fn side_top_version(&self, side: BookSide) -> u64 {
+        self.ladder(side).top_changes()
     }
 
     /// Number of levels on a side.

@@ -145,6 +145,9 @@ pub enum EngineError {
     /// No pairs.
     #[error("no pairs to trade")]
     NoPairs,
+    /// A strategy's indicator refused its parameters.
+    #[error("strategy indicator: {0}")]
+    Indicator(String),
 }
 
 impl Engine {

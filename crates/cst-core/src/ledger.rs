@@ -58,22 +58,35 @@ impl Position {
     }
 }
 
-/// Balances, positions and the journal.
+/// Balances, positions and the journal. Assets are indexed once at construction so booking a
+/// fill touches vectors, not maps keyed by strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ledger {
     pairs: Vec<Pair>,
+    pair_assets: Vec<(usize, usize)>,
+    assets: Vec<String>,
     initial: BTreeMap<String, Decimal>,
-    balances: BTreeMap<String, Decimal>,
+    balances: Vec<Decimal>,
     positions: Vec<Position>,
-    fees_paid: BTreeMap<String, Decimal>,
+    fees_paid: Vec<Decimal>,
     journal: Vec<Fill>,
 }
 
 impl Ledger {
     /// A ledger for `pairs` (indexed by [`PairId`]) starting from `initial` balances.
     pub fn new(pairs: Vec<Pair>, initial: BTreeMap<String, Decimal>) -> Self {
+        let mut assets: Vec<String> = initial.keys().cloned().collect();
+        for p in &pairs {
+            assets.extend([p.base().to_string(), p.quote().to_string()]);
+        }
+        assets.sort();
+        assets.dedup();
+        let index = |a: &str| assets.iter().position(|x| x == a).unwrap_or_default();
+        let pair_assets = pairs.iter().map(|p| (index(p.base()), index(p.quote()))).collect();
+        let balances = assets.iter().map(|a| initial.get(a).copied().unwrap_or_default()).collect();
         let positions = vec![Position::default(); pairs.len()];
-        Self { pairs, balances: initial.clone(), initial, positions, fees_paid: BTreeMap::new(), journal: Vec::new() }
+        let fees_paid = vec![Decimal::ZERO; assets.len()];
+        Self { pairs, pair_assets, assets, initial, balances, positions, fees_paid, journal: Vec::new() }
     }
 
     /// Rebuilds a ledger by replaying a journal.
@@ -91,42 +104,42 @@ impl Ledger {
 
     /// Books one fill (atomically: on error nothing changes).
     pub fn apply(&mut self, fill: &Fill) -> Result<(), LedgerError> {
-        // Borrow the pair table apart from the balances without cloning names on the hot path.
-        let pairs = std::mem::take(&mut self.pairs);
-        let result = match pairs.get(fill.pair.index()) {
-            Some(pair) => self.book(fill, pair.base(), pair.quote()),
-            None => Err(LedgerError::UnknownPair(fill.pair.0)),
-        };
-        self.pairs = pairs;
-        result
-    }
-
-    fn book(&mut self, fill: &Fill, base: &str, quote: &str) -> Result<(), LedgerError> {
         let i = fill.pair.index();
+        let &(b, q) = self.pair_assets.get(i).ok_or(LedgerError::UnknownPair(fill.pair.0))?;
         let (qty, gross, fee) = (fill.qty.value(), (fill.price * fill.qty).value(), fill.fee.value());
-        let pos = &self.positions[i];
         match fill.side {
             Side::Buy => {
-                self.ensure(quote, gross + fee)?;
-                self.add(quote, -(gross + fee));
-                self.add(base, qty);
+                self.ensure(q, gross + fee)?;
+                self.balances[q] -= gross + fee;
+                self.balances[b] += qty;
                 let pos = &mut self.positions[i];
                 pos.qty += qty;
                 pos.cost_basis += gross;
             }
             Side::Sell => {
-                self.ensure(base, qty)?;
+                self.ensure(b, qty)?;
+                let pos = &self.positions[i];
                 if pos.qty < qty {
-                    return Err(LedgerError::Insufficient { asset: base.to_string(), balance: pos.qty, needed: qty });
+                    return Err(LedgerError::Insufficient {
+                        asset: self.assets[b].clone(),
+                        balance: pos.qty,
+                        needed: qty,
+                    });
                 }
-                self.ensure_after_fee(quote, gross, fee)?;
+                if self.balances[q] + gross < fee {
+                    return Err(LedgerError::Insufficient {
+                        asset: self.assets[q].clone(),
+                        balance: self.balances[q],
+                        needed: fee,
+                    });
+                }
                 let removed = if pos.qty == qty {
                     pos.cost_basis
                 } else {
                     (pos.cost_basis * qty / pos.qty).round_dp(COST_DECIMALS)
                 };
-                self.add(base, -qty);
-                self.add(quote, gross - fee);
+                self.balances[b] -= qty;
+                self.balances[q] += gross - fee;
                 let pos = &mut self.positions[i];
                 pos.qty -= qty;
                 pos.cost_basis -= removed;
@@ -134,52 +147,27 @@ impl Ledger {
             }
         }
         self.positions[i].fees += fee;
-        match self.fees_paid.get_mut(quote) {
-            Some(f) => *f += fee,
-            None => {
-                self.fees_paid.insert(quote.to_string(), fee);
-            }
-        }
+        self.fees_paid[q] += fee;
         self.journal.push(*fill);
         Ok(())
     }
 
-    fn ensure(&self, asset: &str, needed: Decimal) -> Result<(), LedgerError> {
-        let balance = self.balance(asset);
+    fn ensure(&self, asset: usize, needed: Decimal) -> Result<(), LedgerError> {
+        let balance = self.balances[asset];
         if balance < needed {
-            return Err(LedgerError::Insufficient { asset: asset.to_string(), balance, needed });
+            return Err(LedgerError::Insufficient { asset: self.assets[asset].clone(), balance, needed });
         }
         Ok(())
-    }
-
-    fn ensure_after_fee(&self, quote: &str, gross: Decimal, fee: Decimal) -> Result<(), LedgerError> {
-        if self.balance(quote) + gross < fee {
-            return Err(LedgerError::Insufficient {
-                asset: quote.to_string(),
-                balance: self.balance(quote),
-                needed: fee,
-            });
-        }
-        Ok(())
-    }
-
-    fn add(&mut self, asset: &str, delta: Decimal) {
-        match self.balances.get_mut(asset) {
-            Some(b) => *b += delta,
-            None => {
-                self.balances.insert(asset.to_string(), delta);
-            }
-        }
     }
 
     /// Balance of one asset (zero when never held).
     pub fn balance(&self, asset: &str) -> Decimal {
-        self.balances.get(asset).copied().unwrap_or_default()
+        self.assets.iter().position(|a| a == asset).map_or(Decimal::ZERO, |k| self.balances[k])
     }
 
-    /// All balances.
-    pub fn balances(&self) -> &BTreeMap<String, Decimal> {
-        &self.balances
+    /// All balances, by asset.
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.assets.iter().cloned().zip(self.balances.iter().copied()).collect()
     }
 
     /// Starting balances.
@@ -208,9 +196,9 @@ impl Ledger {
         &self.pairs
     }
 
-    /// Fees paid per currency.
-    pub fn fees_paid(&self) -> &BTreeMap<String, Decimal> {
-        &self.fees_paid
+    /// Fees paid per currency (currencies never charged are left out).
+    pub fn fees_paid(&self) -> BTreeMap<String, Decimal> {
+        self.assets.iter().cloned().zip(self.fees_paid.iter().copied()).filter(|(_, f)| !f.is_zero()).collect()
     }
 
     /// Every fill ever booked, in order.
@@ -241,6 +229,7 @@ impl Ledger {
                 realized += pos.realized_pnl;
             }
         }
-        self.balance(quote) + cost + self.fees_paid.get(quote).copied().unwrap_or_default() - realized
+        let fees = self.assets.iter().position(|a| a == quote).map_or(Decimal::ZERO, |k| self.fees_paid[k]);
+        self.balance(quote) + cost + fees - realized
     }
 }

@@ -81,7 +81,7 @@ struct Working {
     arrival_ns: i64,
     /// L2 mode: quantity ahead of us at our price level; `None` until it rests on a book.
     queue_ahead: Option<Decimal>,
-    /// Taker and maker fee percent of the tier when the order was placed.
+    /// Taker and maker fee rates (fractions) of the tier when the order was placed.
     fee_percent: (Decimal, Decimal),
 }
 
@@ -96,6 +96,7 @@ pub struct SimVenue {
     last_close: Vec<Option<i64>>,
     rng: u64,
     fee_days: VecDeque<(i64, Decimal)>,
+    fee_days_sum: Decimal,
     volume_before_quote: Decimal,
     slip: Decimal,
     due: Vec<(Decimal, usize)>,
@@ -121,6 +122,7 @@ impl SimVenue {
             books: vec![None; n],
             last_close: vec![None; n],
             fee_days: VecDeque::with_capacity(32),
+            fee_days_sum: Decimal::ZERO,
             volume_before_quote: start,
             due: Vec::new(),
             finished: Vec::new(),
@@ -147,7 +149,7 @@ impl SimVenue {
     /// 30-day traded volume (quote) that sets the fee tier: the configured outside volume plus
     /// this run's fills of the last 30 UTC days.
     pub fn volume_30d(&self) -> Decimal {
-        self.volume_before_quote + self.fee_days.iter().map(|(_, v)| *v).sum::<Decimal>()
+        self.volume_before_quote + self.fee_days_sum
     }
 
     /// Taker and maker fee percent at the current tier for a pair.
@@ -177,7 +179,9 @@ impl SimVenue {
         }
         let arrival_ns = now_ns + self.latency_ns();
         out.push(Event::Order(OrderUpdate::Accepted { id: o.id, stamp: Stamp::at(arrival_ns) }));
-        let fee_percent = self.fee_percent(&self.pairs[o.pair.index()].instrument);
+        let (taker, maker) = self.fee_percent(&self.pairs[o.pair.index()].instrument);
+        // Kept as rates (percent / 100, an exact decimal shift) so fills only multiply.
+        let fee_percent = (taker / Decimal::ONE_HUNDRED, maker / Decimal::ONE_HUNDRED);
         self.working.push(Working { order: o, remaining: o.qty.value(), arrival_ns, queue_ahead: None, fee_percent });
     }
 
@@ -333,14 +337,14 @@ impl SimVenue {
         let inst = &self.pairs[o.pair.index()].instrument;
         let pct = if liq == Liquidity::Maker { maker } else { taker };
         let fee_dp = inst.cost_decimals.unwrap_or(8);
-        let fee_of = |q: Decimal| (q * price * pct / Decimal::ONE_HUNDRED).round_dp(fee_dp);
+        let fee_of = |q: Decimal| (q * price * pct).round_dp(fee_dp);
         let (base, quote) = (inst.pair.base(), inst.pair.quote());
         let mut qty = qty;
         if o.side == Side::Buy {
             // Funds are checked at placement; if price moved against us, fill what the cash covers.
             let cash = self.balances.get(quote).copied().unwrap_or_default();
             if qty * price + fee_of(qty) > cash {
-                let per_unit = price * (Decimal::ONE + pct / Decimal::ONE_HUNDRED);
+                let per_unit = price * (Decimal::ONE + pct);
                 qty = ((cash / per_unit) / inst.lot_step()).floor() * inst.lot_step();
                 self.working[k].remaining = qty;
             }
@@ -372,9 +376,14 @@ impl SimVenue {
 
     fn add_volume(&mut self, now_ns: i64, notional: Decimal) {
         let day = now_ns.div_euclid(DAY_NS);
-        while self.fee_days.front().is_some_and(|(d, _)| *d <= day - 30) {
+        while let Some(&(d, v)) = self.fee_days.front() {
+            if d > day - 30 {
+                break;
+            }
+            self.fee_days_sum -= v;
             self.fee_days.pop_front();
         }
+        self.fee_days_sum += notional;
         match self.fee_days.back_mut() {
             Some((d, v)) if *d == day => *v += notional,
             _ => self.fee_days.push_back((day, notional)),

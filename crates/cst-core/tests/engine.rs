@@ -122,7 +122,7 @@ fn model_signals_pass_only_at_or_above_the_confidence_threshold() {
 #[test]
 fn kill_switch_flatten_closes_positions_then_halts() {
     let s = support::xbtusd_hourly();
-    let sma = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma"));
+    let sma = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma")).expect("strategy");
     let mut rig = Rig::new(EngineConfig::default(), sma, support::xbtusd(), &s, 3600);
     let mut k = 45_000;
     while rig.engine.ledger().position(PairId(0)).qty.is_zero() {
@@ -154,7 +154,7 @@ fn large_orders_are_sliced_into_twap_children_that_sum_to_the_parent() {
         ..ExecutionConfig::default()
     };
     let config = EngineConfig { execution, ..EngineConfig::default() };
-    let sma = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma"));
+    let sma = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma")).expect("strategy");
     let ep = EnginePair::from_instrument(&support::xbtusd(), s.scale);
     let mut engine = Engine::new(&config, vec![ep], vec![sma], dec!(10000), 3600).expect("engine");
     let mut placed: Vec<(i64, Decimal)> = Vec::new();
@@ -220,7 +220,7 @@ fn liquidity_gate_refuses_orders_when_the_real_book_is_too_thin() {
     let execution =
         ExecutionConfig { min_depth_quote: 5_000_000.0, depth_band_bps: 10.0, ..ExecutionConfig::default() };
     let config = EngineConfig { execution, ..EngineConfig::default() };
-    let sma = Strategy::from_spec(&StrategySpec::SmaCross { fast: 2, slow: 3 });
+    let sma = Strategy::from_spec(&StrategySpec::SmaCross { fast: 2, slow: 3 }).expect("strategy");
     let mut rig = Rig::new(config, sma, support::xbtusdt(), &s, 60);
     rig.feed(&Event::Market(MarketEvent::Depth(real_book())), 1_762_820_248_000_000_000);
     s.bars.iter().for_each(|b| rig.bar(b));

@@ -51,6 +51,23 @@ fn no_feature_of_the_default_set_changes_when_later_candles_are_added_or_removed
 }
 
 #[test]
+fn no_feature_of_the_15m_default_set_with_1h_and_1d_context_changes_when_later_candles_come() {
+    // 3,200 real 15-minute candles (Jan–Feb 2023): enough for the 1d context to warm up. Prefixes
+    // are cut every 13 candles, so the cuts fall at every quarter of the hour and drift through the day.
+    let rows = support::rows("kraken/ohlcvt/intraday-2023/h1-15m/XBTUSD_15_2023H1_train.csv.gz")[..3_200].to_vec();
+    let config = FeatureConfig::default_for(Interval::M15);
+    assert_eq!(config.contexts, [Interval::H1, Interval::D1]);
+    let full = compute(config.clone(), &rows).expect("features");
+    for len in (1..rows.len()).step_by(13) {
+        let prefix = compute(config.clone(), &rows[..len]).expect("features");
+        assert_prefix_agrees(&full, &prefix);
+    }
+    for (k, name) in full.names.iter().enumerate() {
+        assert!((0..full.times.len()).any(|i| full.row(i)[k].is_some()), "{name} never has a value");
+    }
+}
+
+#[test]
 fn two_runs_over_the_same_rows_agree_bit_for_bit() {
     let rows = slice();
     let config = FeatureConfig::default_for(Interval::H1);

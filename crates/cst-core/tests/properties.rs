@@ -142,7 +142,7 @@ fn no_fill_happens_on_or_before_its_decision_candle_in_a_real_backtest() {
     let pair = support::xbtusd_venue_pair(s);
     let config = EngineConfig::default();
     let ep = EnginePair::from_instrument(&pair.instrument, s.scale);
-    let strategy = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma"));
+    let strategy = Strategy::from_spec(&StrategySpec::builtin("sma-cross").expect("sma")).expect("strategy");
     let mut engine = Engine::new(&config, vec![ep], vec![strategy], dec!(10000), 3600).expect("engine");
     let mut venue = SimVenue::new(VenueConfig::default(), vec![pair], BTreeMap::from([("USD".into(), dec!(10000))]));
     let mut decided: HashMap<ClientOrderId, i64> = HashMap::new();
@@ -192,5 +192,5 @@ fn ledger_of_the_golden_run_rebuilds_exactly_from_its_journal() {
     let l = bt.engine().ledger();
     let rebuilt = Ledger::rebuild(l.pairs().to_vec(), l.initial().clone(), l.journal()).expect("rebuild");
     assert_eq!(&rebuilt, l);
-    assert_eq!(l.balances(), bt.venue().balances(), "our ledger agrees with the venue's account");
+    assert_eq!(&l.balances(), bt.venue().balances(), "our ledger agrees with the venue's account");
 }

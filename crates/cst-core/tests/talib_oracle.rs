@@ -68,3 +68,19 @@ fn streaming_equals_batch_bit_for_bit_on_daily_xbtusd() {
 fn streaming_equals_batch_bit_for_bit_on_hourly_ethusd() {
     assert_streaming_equals_batch(HOURLY.0);
 }
+
+#[test]
+fn batch_into_a_reused_column_equals_batch() {
+    use cst_core::indicators::{Atr, Rsi, Sma};
+    let c = candles(DAILY.0);
+    let short = candles(HOURLY.0);
+    let mut col = Column::default();
+    for data in [&short, &c, &short] {
+        Sma::batch_into(20, &data.close, &mut col).expect("sma");
+        assert_eq!(col, Sma::batch(20, &data.close).expect("sma"));
+        Rsi::batch_into(14, &data.close, &mut col).expect("rsi");
+        assert_eq!(col, Rsi::batch(14, &data.close).expect("rsi"));
+        Atr::batch_into(14, data, &mut col).expect("atr");
+        assert_eq!(col, Atr::batch(14, data).expect("atr"));
+    }
+}

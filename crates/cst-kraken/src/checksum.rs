@@ -27,40 +27,77 @@ pub fn book_checksum(book: &Book) -> u32 {
     crc32fast::hash(&buf[..len])
 }
 
-/// One level's checksum digits (price then quantity), kept for reuse.
-#[derive(Debug, Clone, Copy)]
-struct Digits {
-    price: u64,
-    qty: u64,
-    len: u8,
-    bytes: [u8; 40],
+/// The checksum digits of one side's top levels, contiguous, with where each level starts.
+#[derive(Debug, Clone)]
+struct SideDigits {
+    prices: [u64; CHECKSUM_LEVELS],
+    qtys: [u64; CHECKSUM_LEVELS],
+    starts: [u16; CHECKSUM_LEVELS + 1],
+    n: usize,
+    bytes: [u8; MAX_INPUT / 2],
 }
 
-impl Digits {
-    const EMPTY: Digits = Digits { price: 0, qty: 0, len: 0, bytes: [0; 40] };
+impl SideDigits {
+    const EMPTY: SideDigits = SideDigits {
+        prices: [0; CHECKSUM_LEVELS],
+        qtys: [0; CHECKSUM_LEVELS],
+        starts: [0; CHECKSUM_LEVELS + 1],
+        n: 0,
+        bytes: [0; MAX_INPUT / 2],
+    };
 
+    fn digits(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.starts[self.n])]
+    }
+
+    /// Rebuilds from `book`, copying the digits of levels that `old` already formatted (a
+    /// level's digits depend only on its price and quantity).
     #[inline]
-    fn of(price: u64, qty: u64) -> Self {
-        let mut d = Digits { price, qty, len: 0, bytes: [0; 40] };
-        let n = write_digits(price, &mut d.bytes);
-        let m = write_digits(qty, &mut d.bytes[n..]);
-        d.len = (n + m) as u8;
-        d
+    fn rebuild(&mut self, side: BookSide, book: &Book, old: &SideDigits) {
+        let (mut n, mut j, mut used) = (0, 0, 0usize);
+        for level in book.raw_levels(side).take(CHECKSUM_LEVELS) {
+            // Both lists run best first: skip old levels that sit before this one.
+            while j < old.n && better(side, old.prices[j], level.price) {
+                j += 1;
+            }
+            self.starts[n] = used as u16;
+            if j < old.n && old.prices[j] == level.price && old.qtys[j] == level.qty {
+                let (from, to) = (usize::from(old.starts[j]), usize::from(old.starts[j + 1]));
+                self.bytes[used..used + to - from].copy_from_slice(&old.bytes[from..to]);
+                used += to - from;
+            } else {
+                used += write_digits(level.price, &mut self.bytes[used..]);
+                used += write_digits(level.qty, &mut self.bytes[used..]);
+            }
+            self.prices[n] = level.price;
+            self.qtys[n] = level.qty;
+            n += 1;
+        }
+        self.starts[n] = used as u16;
+        self.n = n;
     }
 }
 
-/// Incremental checksum of one book: formats only the top levels that changed since the last
-/// call and skips the work entirely while the book's top 10 is unchanged. Most Kraken messages
-/// change one level, so this is what makes a checksum on every message cheap.
+/// Incremental checksum of one book: a side whose top 10 did not change is not looked at, and
+/// on a side that did, only the changed levels are formatted again. Most Kraken messages change
+/// one level, so this is what makes a checksum on every message cheap.
 #[derive(Debug, Clone)]
 pub struct ChecksumCache {
-    sides: [([Digits; CHECKSUM_LEVELS], usize); 2],
-    last: Option<(u64, u32)>,
+    /// Per side (asks, bids), two generations: `active` holds the current one.
+    sides: [[SideDigits; 2]; 2],
+    active: [usize; 2],
+    versions: [Option<u64>; 2],
+    last: Option<u32>,
 }
 
 impl Default for ChecksumCache {
     fn default() -> Self {
-        Self { sides: [([Digits::EMPTY; CHECKSUM_LEVELS], 0); 2], last: None }
+        Self {
+            sides: [[SideDigits::EMPTY, SideDigits::EMPTY], [SideDigits::EMPTY, SideDigits::EMPTY]],
+            active: [0; 2],
+            versions: [None; 2],
+            last: None,
+        }
     }
 }
 
@@ -69,43 +106,35 @@ impl ChecksumCache {
     /// when the book is replaced.
     #[inline]
     pub fn checksum(&mut self, book: &Book) -> u32 {
-        let version = book.top_version();
-        if let Some((v, sum)) = self.last
-            && v == version
-        {
+        let mut changed = false;
+        for (i, side) in [BookSide::Ask, BookSide::Bid].into_iter().enumerate() {
+            let version = book.side_top_version(side);
+            if self.versions[i] == Some(version) {
+                continue;
+            }
+            changed = true;
+            let a = self.active[i];
+            let [g0, g1] = &mut self.sides[i];
+            let (old, fresh) = if a == 0 { (&*g0, g1) } else { (&*g1, g0) };
+            fresh.rebuild(side, book, old);
+            self.active[i] = 1 - a;
+            self.versions[i] = Some(version);
+        }
+        if let Some(sum) = self.last.filter(|_| !changed) {
             return sum;
         }
-        let mut buf = [0u8; MAX_INPUT];
-        let mut len = 0;
-        for (i, side) in [BookSide::Ask, BookSide::Bid].into_iter().enumerate() {
-            let (old, old_n) = self.sides[i];
-            let mut fresh = [Digits::EMPTY; CHECKSUM_LEVELS];
-            let (mut n, mut j) = (0, 0);
-            for level in book.raw_levels(side).take(CHECKSUM_LEVELS) {
-                // Both lists run best first: skip old levels that sit before this one.
-                while j < old_n && better(side, old[j].price, level.price) {
-                    j += 1;
-                }
-                let d = match old.get(j) {
-                    Some(o) if j < old_n && o.price == level.price && o.qty == level.qty => *o,
-                    _ => Digits::of(level.price, level.qty),
-                };
-                let l = usize::from(d.len);
-                buf[len..len + l].copy_from_slice(&d.bytes[..l]);
-                len += l;
-                fresh[n] = d;
-                n += 1;
-            }
-            self.sides[i] = (fresh, n);
-        }
-        let sum = crc32fast::hash(&buf[..len]);
-        self.last = Some((version, sum));
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(self.sides[0][self.active[0]].digits());
+        hasher.update(self.sides[1][self.active[1]].digits());
+        let sum = hasher.finalize();
+        self.last = Some(sum);
         sum
     }
 
-    /// Forgets everything (call when the book is replaced or dropped).
+    /// Forgets which book state the digits belong to (call when the book is replaced).
     pub fn reset(&mut self) {
-        *self = Self::default();
+        self.versions = [None; 2];
+        self.last = None;
     }
 }
 

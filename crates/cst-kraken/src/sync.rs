@@ -79,12 +79,15 @@ pub enum SyncError {
     Gate(Vec<String>),
 }
 
-/// OHLC rows worth storing: closed (open time + interval ≤ now) and with at least one trade.
+/// OHLC rows worth storing: closed and with at least one trade. Kraken documents the last
+/// entry as the current, uncommitted frame, so it is never stored, whatever the local clock
+/// says; any other entry not closed by `now_secs` is dropped too.
 /// Returns (rows, dropped_no_trade, dropped_open).
 pub fn closed_traded_rows(page: &OhlcPage, interval: Interval, now_secs: i64) -> (Vec<CandleRow>, usize, usize) {
     let (mut rows, mut no_trade, mut open) = (Vec::new(), 0, 0);
-    for bar in &page.bars {
-        if bar.row.time + interval.secs() > now_secs {
+    let last = page.bars.len().saturating_sub(1);
+    for (i, bar) in page.bars.iter().enumerate() {
+        if i == last || bar.row.time + interval.secs() > now_secs {
             open += 1;
         } else if bar.row.trades == 0 {
             no_trade += 1;

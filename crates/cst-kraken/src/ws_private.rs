@@ -54,10 +54,49 @@ impl TokenLease {
     }
 }
 
-fn number(d: Decimal) -> Box<RawValue> {
-    // A decimal's text is a valid JSON number; keeps every digit instead of going through f64.
-    RawValue::from_string(d.normalize().to_string())
-        .unwrap_or_else(|_| serde_json::value::to_raw_value(&0).unwrap_or_default())
+impl TokenLease {
+    /// Obtains a fresh token through `GetWebSocketsToken`.
+    pub async fn obtain(client: &crate::rest::RestClient, now_secs: i64) -> Result<Self, crate::error::RestError> {
+        Ok(TokenLease { token: client.websockets_token().await?, obtained_secs: now_secs })
+    }
+}
+
+/// A break in a private channel's `sequence`: messages were missed, so the channel must be
+/// resubscribed (with snapshots) before its state can be trusted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceGap {
+    /// The sequence number that was due.
+    pub expected: u64,
+    /// The one that arrived.
+    pub received: u64,
+}
+
+/// Checks that a channel's sequence numbers follow each other without holes or repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SequenceTracker {
+    last: Option<u64>,
+}
+
+impl SequenceTracker {
+    /// Records the next message's sequence; Err when it does not follow the previous one.
+    pub fn observe(&mut self, sequence: u64) -> Result<(), SequenceGap> {
+        let expected = self.last.map(|l| l + 1);
+        self.last = Some(sequence);
+        match expected {
+            Some(e) if e != sequence => Err(SequenceGap { expected: e, received: sequence }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Forgets the past (after a resubscription; the snapshot starts a new sequence).
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+}
+
+fn number(d: Decimal) -> Result<Box<RawValue>, WsPrivateError> {
+    // A decimal's text is a JSON number; this keeps every digit instead of going through f64.
+    RawValue::from_string(d.normalize().to_string()).map_err(|e| WsPrivateError::InvalidRequest(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -68,8 +107,9 @@ struct Request<'a, P: Serialize> {
     req_id: Option<u64>,
 }
 
-fn to_text<P: Serialize>(method: &str, params: P, req_id: Option<u64>) -> String {
-    serde_json::to_string(&Request { method, params, req_id }).unwrap_or_default()
+fn to_text<P: Serialize>(method: &str, params: P, req_id: Option<u64>) -> Result<String, WsPrivateError> {
+    serde_json::to_string(&Request { method, params, req_id })
+        .map_err(|e| WsPrivateError::InvalidRequest(e.to_string()))
 }
 
 /// Time in force on the WebSocket.
@@ -146,10 +186,10 @@ pub fn add_order_request(req_id: u64, token: &WsToken, order: &WsOrder) -> Resul
     let params = AddOrderParams {
         order_type: if order.limit_price.is_some() { "limit" } else { "market" },
         side: if order.side == Side::Buy { "buy" } else { "sell" },
-        limit_price: order.limit_price.map(|p| number(p.value())),
+        limit_price: order.limit_price.map(|p| number(p.value())).transpose()?,
         order_userref: order.order_userref,
         cl_ord_id: order.cl_ord_id.as_deref(),
-        order_qty: number(order.qty.value()),
+        order_qty: number(order.qty.value())?,
         symbol: order.pair.v2_symbol(),
         post_only: order.post_only.then_some(true),
         reduce_only: order.reduce_only.then_some(true),
@@ -162,11 +202,11 @@ pub fn add_order_request(req_id: u64, token: &WsToken, order: &WsOrder) -> Resul
         validate: order.validate.then_some(true),
         token: token.expose(),
     };
-    Ok(to_text("add_order", params, Some(req_id)))
+    to_text("add_order", params, Some(req_id))
 }
 
 /// Builds a `cancel_order` request for Kraken order ids.
-pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) -> String {
+pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         order_id: &'a [&'a str],
@@ -176,7 +216,7 @@ pub fn cancel_order_request(req_id: u64, token: &WsToken, order_ids: &[&str]) ->
 }
 
 /// Builds a `cancel_all` request.
-pub fn cancel_all_request(req_id: u64, token: &WsToken) -> String {
+pub fn cancel_all_request(req_id: u64, token: &WsToken) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         token: &'a str,
@@ -185,7 +225,11 @@ pub fn cancel_all_request(req_id: u64, token: &WsToken) -> String {
 }
 
 /// Builds a `cancel_all_orders_after` (dead-man switch) request; 0 disarms it.
-pub fn cancel_all_orders_after_request(req_id: u64, token: &WsToken, timeout_secs: u32) -> String {
+pub fn cancel_all_orders_after_request(
+    req_id: u64,
+    token: &WsToken,
+    timeout_secs: u32,
+) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         timeout: u32,
@@ -205,7 +249,11 @@ pub enum PrivateChannel {
 
 /// Builds a `subscribe` (or `unsubscribe`) frame for a private channel; executions asks for
 /// order and trade snapshots so state is rebuilt after every reconnect.
-pub fn subscription_request(channel: PrivateChannel, token: &WsToken, subscribe: bool) -> String {
+pub fn subscription_request(
+    channel: PrivateChannel,
+    token: &WsToken,
+    subscribe: bool,
+) -> Result<String, WsPrivateError> {
     #[derive(Serialize)]
     struct P<'a> {
         channel: &'a str,

@@ -114,3 +114,14 @@ fn a_trade_built_candle_missing_from_krakens_ohlc_fails_the_sync() {
     let err = merge(&missing_one, Some(WINDOW_START), &built).expect_err("disagreement");
     assert!(matches!(err, SyncError::Disagreement { time, .. } if time == traded[0].time), "{err}");
 }
+
+#[test]
+fn krakens_last_ohlc_entry_is_never_stored_even_when_the_local_clock_is_far_ahead() {
+    let page = parse_ohlc(&cst_testdata::read_text(&format!("{CAPTURE}/http_ohlc.json"))).expect("ohlc");
+    let far_future = NOW + 365 * 86_400;
+    let (rows, no_trade, open) = cst_kraken::sync::closed_traded_rows(&page, Interval::M1, far_future);
+    assert_eq!(open, 1);
+    let last = page.bars.last().expect("bars").row.time;
+    assert!(rows.iter().all(|r| r.time < last));
+    assert_eq!(rows.len() + no_trade + open, page.bars.len());
+}

@@ -1,6 +1,8 @@
 //! WebSocket v2 private side against Kraken's documented messages: requests we build equal
 //! Kraken's examples, and Kraken's channel messages and responses parse exactly.
 
+mod support;
+
 use cst_core::num::{Price, Qty};
 use cst_core::pair::Pair;
 use cst_core::trade::Side;
@@ -8,6 +10,7 @@ use cst_kraken::rest::account::WsToken;
 use cst_kraken::ws_private::*;
 use rust_decimal::dec;
 use serde_json::Value;
+use support::Replay;
 
 const DOCS: &str = "kraken/api-examples/ws-v2-docs";
 
@@ -79,11 +82,15 @@ fn add_order_request_carries_post_only_reduce_only_and_gtd() {
 #[test]
 fn cancel_requests_equal_krakens_examples() {
     let token = token_of("cancel_order_request.json");
-    let built = cancel_order_request(123_456_789, &token, &["OM5CRX-N2HAL-GFGWE9", "OLUMT4-UTEGU-ZYM7E9"]);
+    let built =
+        cancel_order_request(123_456_789, &token, &["OM5CRX-N2HAL-GFGWE9", "OLUMT4-UTEGU-ZYM7E9"]).expect("request");
     assert_eq!(json(&built), json(&doc("cancel_order_request.json")));
     let token = token_of("cancel_all_request.json");
-    assert_eq!(json(&cancel_all_request(1_234_567_890, &token)), json(&doc("cancel_all_request.json")));
-    let dms = json(&cancel_all_orders_after_request(5, &token, 60));
+    assert_eq!(
+        json(&cancel_all_request(1_234_567_890, &token).expect("request")),
+        json(&doc("cancel_all_request.json"))
+    );
+    let dms = json(&cancel_all_orders_after_request(5, &token, 60).expect("request"));
     assert_eq!(
         (dms["method"].as_str(), dms["params"]["timeout"].as_u64()),
         (Some("cancel_all_orders_after"), Some(60))
@@ -99,7 +106,11 @@ fn subscription_requests_equal_krakens_examples() {
         (PrivateChannel::Balances, true, "balances_subscribe_request.json"),
         (PrivateChannel::Balances, false, "balances_unsubscribe_request.json"),
     ] {
-        assert_eq!(json(&subscription_request(channel, &token, subscribe)), json(&doc(file)), "{file}");
+        assert_eq!(
+            json(&subscription_request(channel, &token, subscribe).expect("request")),
+            json(&doc(file)),
+            "{file}"
+        );
     }
 }
 
@@ -161,4 +172,40 @@ fn token_lease_expires_with_a_margin() {
     let lease = TokenLease { token: WsToken::new("x", 900), obtained_secs: 1_000 };
     assert!(lease.is_fresh(1_800, 60));
     assert!(!lease.is_fresh(1_850, 60));
+}
+
+#[test]
+fn balances_snapshot_then_update_is_in_sequence_and_a_jump_is_a_gap() {
+    let seq = |file: &str| match parse_private(&doc(file)).expect("parse") {
+        PrivateMessage::Balances(m) => m.sequence.expect("sequence"),
+        PrivateMessage::Executions(m) => m.sequence.expect("sequence"),
+        other => panic!("{other:?}"),
+    };
+    let mut balances = SequenceTracker::default();
+    assert_eq!(balances.observe(seq("balances_snapshot.json")), Ok(()));
+    assert_eq!(balances.observe(seq("balances_update_deposit.json")), Ok(()));
+    assert_eq!(balances.observe(seq("balances_update_deposit.json")), Err(SequenceGap { expected: 3, received: 2 }));
+    let mut executions = SequenceTracker::default();
+    executions.observe(1).expect("first");
+    assert_eq!(
+        executions.observe(seq("executions_update_pending_new.json")),
+        Err(SequenceGap { expected: 2, received: 8 })
+    );
+    executions.reset();
+    assert_eq!(executions.observe(8), Ok(()));
+}
+
+#[tokio::test]
+async fn token_lease_is_obtained_through_rest() {
+    let replay = Replay::start().await;
+    replay.route_file(
+        "/0/private/GetWebSocketsToken",
+        "kraken/api-examples/rest-spot-openapi/private_GetWebSocketsToken.response.json",
+    );
+    let creds = cst_kraken::sign::Credentials::new("key-ws-token", "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
+        .expect("creds");
+    let client = cst_kraken::rest::RestClient::new(replay.config(), Some(creds)).expect("client");
+    let lease = TokenLease::obtain(&client, 1_000).await.expect("lease");
+    assert!(lease.is_fresh(1_800, 60));
+    assert_eq!(lease.token.expose(), "1Dwc4lzSwNWOAwkMdqhssNNFhs1ed606d1WcF3XfEMw");
 }

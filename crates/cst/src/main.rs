@@ -42,6 +42,8 @@ enum Command {
     Backtest(cmd::backtest::BacktestArgs),
     /// Run the system: paper trading on replayed data, journaled, supervised.
     Run(cmd::run::RunArgs),
+    /// HTTP API, web dashboard and /metrics over the stored data (no engine).
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Intel(c) => cmd::intel::run(c),
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
         Command::Run(a) => cmd::run::run(&cli.home, a),
+        Command::Serve(a) => cmd::serve::run(&cli.home, a),
     };
     match result {
         Ok(code) => code,

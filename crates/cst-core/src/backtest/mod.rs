@@ -79,7 +79,11 @@ impl Backtest {
     pub fn new(spec: BacktestSpec, pairs: Vec<VenuePair>) -> Result<Self, EngineError> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
-        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect();
+        let strategies = pairs
+            .iter()
+            .map(|_| Strategy::from_spec(&spec.strategy))
+            .collect::<Result<_, _>>()
+            .map_err(|e| EngineError::Indicator(e.to_string()))?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let quote = engine.quote().to_string();
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();

@@ -194,8 +194,8 @@ fn matches_a_sorted_map_model_level_for_level_on_the_bybit_stream_at_every_depth
             }
             for &(s, u) in msg {
                 model.apply(s, u);
+                model.truncate(depth);
             }
-            model.truncate(depth);
             for side in [BookSide::Bid, BookSide::Ask] {
                 let ours: Vec<LevelUpdate> = book.raw_levels(side).collect();
                 assert_eq!(ours, model.levels(side), "depth {depth}, message {i}, {side:?}");

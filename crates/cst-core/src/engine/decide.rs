@@ -115,7 +115,12 @@ impl Engine {
 
     /// Kill switch at flatten: close every position with reduce-only market orders.
     pub(super) fn flatten(&mut self, out: &mut Vec<Action>) {
+        let held: Vec<ClientOrderId> = self.later.iter().map(|(_, o)| o.id()).collect();
         self.later.clear();
+        for o in self.in_flight.iter().filter(|o| !held.contains(&o.id)) {
+            out.push(Action::Cancel(o.id));
+        }
+        self.in_flight.clear();
         for i in 0..self.pairs.len() {
             let held = self.ledger.positions()[i].qty;
             let Some(price) = self.pairs[i].scale.to_price(self.last_close[i]) else { continue };

@@ -20,7 +20,8 @@
 //! omits intervals without trades). The pipeline applies the same rule to each new candle:
 //! - a short gap (at most `max_gap_intervals` missing) is **flagged**: the indicators continue
 //!   over the rows as given (as TA-Lib does), `gap_missing` holds the count of missing intervals
-//!   on the first row after the gap and `bars_since_gap` restarts from 0;
+//!   on the first row after the gap and `bars_since_gap` (counted from the first candle, which
+//!   counts as a gap) restarts from 0;
 //! - a long gap (more missing) **resets** every indicator, the context candles being built and
 //!   the regime detector, so no value after the gap is computed from data before it: every
 //!   feature warms up again.
@@ -149,11 +150,13 @@ impl FeaturePipeline {
         if !bar.is_finite() {
             return Err(FeatureError::NotFinite(time_secs));
         }
+        let first = self.previous.is_none();
         let missing = self.check_order(time_secs)?;
         if missing > self.config.max_gap_intervals {
             self.reset();
         }
-        self.bars_since_gap = if missing > 0 { Some(0) } else { self.bars_since_gap.map(|n| n + 1) };
+        // The start of the data counts as a gap: nothing before it is known.
+        self.bars_since_gap = if missing > 0 || first { Some(0) } else { self.bars_since_gap.map(|n| n + 1) };
         let (base_out, rest) = out.split_at_mut(BASE_NAMES.len());
         self.base.update(time_secs, bar, base_out);
         let mut at = 0;

@@ -122,6 +122,36 @@ impl Column {
     }
 }
 
+impl Default for Column {
+    fn default() -> Self {
+        Self::new(0, 0, Vec::new())
+    }
+}
+
+/// Runs a one-output engine call into an existing column, reusing its memory (no allocation
+/// once the column has held as many rows).
+pub(crate) fn run1_into(
+    rows: usize,
+    lookback: usize,
+    column: &mut Column,
+    call: impl FnOnce(usize, &mut [f64]) -> Result<OutRange, RetCode>,
+) -> Result<(), IndicatorError> {
+    let start = lookback.min(rows);
+    column.values.resize(rows - start, 0.0);
+    column.rows = rows;
+    column.start = start;
+    if rows <= lookback {
+        return Ok(());
+    }
+    let range = call(rows - 1, &mut column.values)?;
+    if range.beg_idx != lookback || range.beg_idx + range.count != rows {
+        column.values.clear();
+        column.start = rows;
+        return Err(IndicatorError::Engine(RetCode::InternalError));
+    }
+    Ok(())
+}
+
 /// Runs a one-output engine call over `rows` inputs with the given lookback.
 pub(crate) fn run1(
     rows: usize,

@@ -45,6 +45,20 @@ macro_rules! real_period {
                     core.$batch(0, end, input, period, out)
                 })
             }
+
+            /// [`Self::batch`] into an existing column, reusing its memory.
+            pub fn batch_into(
+                period: usize,
+                input: &[f64],
+                column: &mut $crate::indicators::Column,
+            ) -> Result<(), $crate::indicators::IndicatorError> {
+                let period = $crate::indicators::period_i32("period", period)?;
+                let core = ta_lib::Core::new();
+                let lookback = core.$lookback(period)?;
+                $crate::indicators::column::run1_into(input.len(), lookback, column, |end, out| {
+                    core.$batch(0, end, input, period, out)
+                })
+            }
         }
     };
 }
@@ -92,6 +106,20 @@ macro_rules! hlc_period {
                 let core = ta_lib::Core::new();
                 let lookback = core.$lookback(period)?;
                 $crate::indicators::column::run1(c.len(), lookback, |end, out| {
+                    core.$batch(0, end, &c.high, &c.low, &c.close, period, out)
+                })
+            }
+
+            /// [`Self::batch`] into an existing column, reusing its memory.
+            pub fn batch_into(
+                period: usize,
+                c: &$crate::indicators::Ohlcv,
+                column: &mut $crate::indicators::Column,
+            ) -> Result<(), $crate::indicators::IndicatorError> {
+                let period = $crate::indicators::period_i32("period", period)?;
+                let core = ta_lib::Core::new();
+                let lookback = core.$lookback(period)?;
+                $crate::indicators::column::run1_into(c.len(), lookback, column, |end, out| {
                     core.$batch(0, end, &c.high, &c.low, &c.close, period, out)
                 })
             }

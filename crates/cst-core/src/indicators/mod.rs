@@ -10,8 +10,21 @@
 //!   `lookback + 1` bars, which is why it is identical to the batch form from the first value on;
 //! - a batch form per indicator (`Sma::batch(period, &closes)`), returning a [`Column`] aligned
 //!   with the input rows (no value during warm-up);
-//! - the indicators TA-Lib lacks (session and rolling VWAP, realized volatility, z-score),
-//!   written here with the same two forms.
+//! - the indicators the TA-Lib C library lacks: Donchian and Keltner channels (the Rust port has
+//!   them, so they come from it too) and session and rolling VWAP, realized volatility and
+//!   z-score (written here, with the same two forms, tested against their definitions);
+//! - [`set`]: the 34 columns of the TA-Lib oracle (`sma20` ... `sar`) in one call or one stream.
+//!
+//! ```
+//! use cst_core::indicators::{Bar, Donchian, Sma};
+//! let mut sma = Sma::new(3).expect("period");
+//! assert_eq!(sma.update(1.0), None); // warm-up: TA-Lib's lookback is period - 1
+//! assert_eq!(sma.update(2.0), None);
+//! assert_eq!(sma.update(6.0), Some(3.0));
+//! let mut channel = Donchian::new(20).expect("period");
+//! let bar = Bar { open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 10.0 };
+//! assert_eq!(channel.update(bar), None);
+//! ```
 //!
 //! Validity is part of the value: nothing here ever hands out NaN or an infinity. A non-finite
 //! input is refused by the streams (the state is left untouched and `None` answered), and a

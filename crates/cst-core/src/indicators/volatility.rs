@@ -153,6 +153,8 @@ impl RealizedVol {
 
 /// Z-score of the latest value against the last `period` values (population standard
 /// deviation, the latest value included): (x − mean) / std; `None` while the window is flat.
+/// The deviation is taken in two passes over the window (O(period) per update, exact enough at
+/// any price level, and exactly zero on a flat window where running sums would leave residue).
 #[derive(Debug, Clone)]
 pub struct ZScore {
     window: Window,
@@ -183,7 +185,6 @@ impl ZScore {
         }
         let n = self.window.len() as f64;
         let mean = self.window.sum() / n;
-        // Two-pass over the window: exact enough at any price level, and period is small.
         let var = self.window.raw().iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
         let std = var.sqrt();
         (std > f64::EPSILON * mean.abs()).then(|| (x - mean) / std)

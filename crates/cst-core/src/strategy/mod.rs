@@ -3,7 +3,6 @@
 //! strategy plugs in through [`SignalModel`] and carries a calibrated confidence.
 
 mod config;
-mod indicators;
 mod rules;
 
 pub use config::{ConfigError, StrategyFile, StrategySpec, parse_strategy_file, parse_strategy_spec};
@@ -11,6 +10,7 @@ pub(crate) use config::{check_range, decimal_from_toml};
 pub use rules::{Breakout, RsiReversion, SmaCross};
 
 use crate::event::Bar;
+use crate::indicators::IndicatorError;
 
 /// What a strategy wants: a target position and, for model signals, how sure it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,17 +73,18 @@ impl std::fmt::Debug for Strategy {
 }
 
 impl Strategy {
-    /// Builds the strategy a spec describes (one instance per pair).
-    pub fn from_spec(spec: &StrategySpec) -> Self {
-        match *spec {
-            StrategySpec::SmaCross { fast, slow } => Strategy::SmaCross(SmaCross::new(fast, slow)),
+    /// Builds the strategy a spec describes (one instance per pair); fails only for periods
+    /// TA-Lib refuses (a parsed strategy file never has those).
+    pub fn from_spec(spec: &StrategySpec) -> Result<Self, IndicatorError> {
+        Ok(match *spec {
+            StrategySpec::SmaCross { fast, slow } => Strategy::SmaCross(SmaCross::new(fast, slow)?),
             StrategySpec::RsiReversion { period, entry_below, exit_above } => {
-                Strategy::RsiReversion(RsiReversion::new(period, entry_below, exit_above))
+                Strategy::RsiReversion(RsiReversion::new(period, entry_below, exit_above)?)
             }
             StrategySpec::Breakout { entry_period, exit_period } => {
-                Strategy::Breakout(Breakout::new(entry_period, exit_period))
+                Strategy::Breakout(Breakout::new(entry_period, exit_period)?)
             }
-        }
+        })
     }
 
     /// Feeds one bar; returns a new target only when the wanted position changes.

@@ -1,8 +1,9 @@
 //! The built-in rule strategies. Each emits a target only when its wanted position flips, so
-//! the engine does no work on bars where nothing changes.
+//! the engine does no work on bars where nothing changes. Their indicators are the TA-Lib
+//! streams of [`crate::indicators`], the same code (and numbers) as `cst ta` and the features.
 
-use super::indicators::{Donchian, Rsi, Sma};
 use super::{BarView, Target};
+use crate::indicators::{Bands, Bar, Donchian, IndicatorError, Rsi, Sma};
 
 /// Long when the fast SMA is above the slow SMA, flat otherwise.
 #[derive(Debug, Clone)]
@@ -15,8 +16,8 @@ pub struct SmaCross {
 
 impl SmaCross {
     /// A crossover of `fast` over `slow` closes.
-    pub fn new(fast: usize, slow: usize) -> Self {
-        Self { fast: Sma::new(fast), slow: Sma::new(slow), periods: (fast, slow), long: None }
+    pub fn new(fast: usize, slow: usize) -> Result<Self, IndicatorError> {
+        Ok(Self { fast: Sma::new(fast)?, slow: Sma::new(slow)?, periods: (fast, slow), long: None })
     }
 
     /// Fast period.
@@ -64,8 +65,8 @@ pub struct RsiReversion {
 
 impl RsiReversion {
     /// An RSI(period) reversion with the given thresholds.
-    pub fn new(period: usize, entry_below: f64, exit_above: f64) -> Self {
-        Self { rsi: Rsi::new(period), entry_below, exit_above, long: None }
+    pub fn new(period: usize, entry_below: f64, exit_above: f64) -> Result<Self, IndicatorError> {
+        Ok(Self { rsi: Rsi::new(period)?, entry_below, exit_above, long: None })
     }
 
     #[inline]
@@ -83,22 +84,24 @@ impl RsiReversion {
 pub struct Breakout {
     entry: Donchian,
     exit: Donchian,
+    /// The channels up to the previous bar: a breakout compares this close with the bars before it.
+    prior: Option<(Bands, Bands)>,
     long: Option<bool>,
 }
 
 impl Breakout {
     /// A breakout with the given channel lengths.
-    pub fn new(entry_period: usize, exit_period: usize) -> Self {
-        Self { entry: Donchian::new(entry_period), exit: Donchian::new(exit_period), long: None }
+    pub fn new(entry_period: usize, exit_period: usize) -> Result<Self, IndicatorError> {
+        Ok(Self { entry: Donchian::new(entry_period)?, exit: Donchian::new(exit_period)?, prior: None, long: None })
     }
 
     #[inline]
     pub(super) fn on_bar(&mut self, bar: &BarView) -> Option<Target> {
-        let entry = self.entry.update(bar.high, bar.low);
-        let exit = self.exit.update(bar.high, bar.low);
-        let ((upper, _), (_, lower)) = (entry?, exit?);
+        let b = Bar { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: 0.0 };
+        let now = self.entry.update(b).zip(self.exit.update(b));
+        let (entry, exit) = std::mem::replace(&mut self.prior, now)?;
         let held = self.long.unwrap_or(false);
-        let want = if held { bar.close >= lower } else { bar.close > upper };
+        let want = if held { bar.close >= exit.lower } else { bar.close > entry.upper };
         flip(&mut self.long, want)
     }
 }

@@ -145,3 +145,35 @@ fn incremental_checksum_equals_a_full_recompute_after_every_recorded_message() {
     }
     assert_eq!(compared, 3283);
 }
+
+#[test]
+fn incremental_checksum_equals_a_full_recompute_on_the_deep_bybit_stream() {
+    use cst_core::book::{Book, BookScale, BookSide, LevelUpdate};
+    let text = read("other-exchanges/bybit-l2-2024/XRPUSDT_ob500_2024-12-01.jsonl.gz");
+    let msgs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let levels = |m: &serde_json::Value, key: &str| -> Vec<(String, String)> {
+        m["data"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l[0].as_str().unwrap().into(), l[1].as_str().unwrap().into()))
+            .collect()
+    };
+    let all: Vec<(String, String)> = msgs.iter().flat_map(|m| [levels(m, "b"), levels(m, "a")].concat()).collect();
+    let scale = BookScale::infer(all.iter().map(|(p, q)| (p.as_str(), q.as_str()))).unwrap();
+    let parse = |v: Vec<(String, String)>| -> Vec<LevelUpdate> {
+        v.iter().map(|(p, q)| scale.parse_level(p, q).unwrap()).collect()
+    };
+    for depth in [10, 25, 500] {
+        let mut book = Book::new(depth, scale);
+        book.load_snapshot(&parse(levels(&msgs[0], "b")), &parse(levels(&msgs[0], "a")));
+        let mut cache = ChecksumCache::default();
+        assert_eq!(cache.checksum(&book), book_checksum(&book));
+        for m in &msgs[1..] {
+            let mut changes: Vec<_> = parse(levels(m, "b")).into_iter().map(|u| (BookSide::Bid, u)).collect();
+            changes.extend(parse(levels(m, "a")).into_iter().map(|u| (BookSide::Ask, u)));
+            book.apply_message(&changes);
+            assert_eq!(cache.checksum(&book), book_checksum(&book), "depth {depth}");
+        }
+    }
+}

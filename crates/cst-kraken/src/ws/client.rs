@@ -93,6 +93,8 @@ pub enum FeedEvent {
         /// Why.
         reason: Invalid,
     },
+    /// Public trades, exact.
+    Trades(Vec<cst_core::Trade>),
     /// A frame could not be parsed; it was skipped.
     Malformed {
         /// The frame as received.
@@ -315,6 +317,12 @@ impl Client {
                     self.resubscribe(ws, &symbol, reason).await?;
                 }
             }
+            Ok(Frame::Trades(texts)) => match texts.iter().map(|t| t.to_trade()).collect::<Result<Vec<_>, _>>() {
+                Ok(trades) => {
+                    let _ = self.events.send(FeedEvent::Trades(trades)).await;
+                }
+                Err(e) => self.malformed(text.to_string(), e.to_string()).await,
+            },
             Ok(Frame::Instrument(data)) => {
                 let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
                 for pair in &data.pairs {

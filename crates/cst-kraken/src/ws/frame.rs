@@ -1,7 +1,7 @@
 //! One parsed WebSocket frame, whatever the protocol version: the book driver, the client and
 //! the replayer only see these types.
 
-use cst_core::Timestamp;
+use cst_core::{Price, Qty, Side, Timestamp, Trade};
 
 /// Kraken spot WebSocket protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,27 @@ pub struct TradeText<'a> {
     pub side: &'a str,
     /// Trade time text (RFC 3339 or epoch seconds).
     pub time: &'a str,
+    /// Kraken's trade id (v2 only).
+    pub trade_id: Option<u64>,
+}
+
+impl TradeText<'_> {
+    /// The exact core trade; refuses texts that are not a valid price, quantity, side or time.
+    pub fn to_trade(&self) -> Result<Trade, FrameError> {
+        let bad = |what: &str, v: &str| FrameError::Malformed(format!("trade {what} {v:?}"));
+        let side = match self.side {
+            "b" | "buy" => Side::Buy,
+            "s" | "sell" => Side::Sell,
+            other => return Err(bad("side", other)),
+        };
+        Ok(Trade {
+            time: Timestamp::from_nanos(time_text_ns(self.time).ok_or_else(|| bad("time", self.time))?),
+            price: Price::parse(self.price).map_err(|_| bad("price", self.price))?,
+            qty: Qty::parse(self.qty).map_err(|_| bad("qty", self.qty))?,
+            side,
+            trade_id: self.trade_id,
+        })
+    }
 }
 
 /// Top of book and last trade from the ticker channel, as printed.
@@ -176,6 +197,30 @@ pub fn time_text_ns(text: &str) -> Option<i64> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_recorded_v1_trade_becomes_an_exact_core_trade() {
+        let text = cst_testdata::read_text("kraken/ws-v1-capture-2021/KRAKEN.ws.48.0.txt.gz");
+        let mut n = 0;
+        for line in text.lines().filter(|l| !l.starts_with("wss://")) {
+            let Some((_, f)) = line.split_once(": ") else { continue };
+            if let Ok(Frame::Trades(ts)) = parse_frame(Protocol::V1, f) {
+                for t in ts {
+                    let trade = t.to_trade().unwrap();
+                    assert_eq!(trade.price.value().to_string().trim_end_matches('0'), t.price.trim_end_matches('0'));
+                    assert!(trade.time.as_nanos() > 1_618_678_000_000_000_000);
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, 10, "trades printed during the 30 s capture");
+    }
+
+    #[test]
+    fn refuses_a_trade_with_an_unknown_side() {
+        let t = TradeText { symbol: "X/Y", price: "1", qty: "1", side: "x", time: "1.0", trade_id: None };
+        assert!(t.to_trade().is_err());
+    }
 
     #[test]
     fn converts_both_kraken_time_formats_to_ns() {

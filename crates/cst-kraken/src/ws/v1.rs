@@ -167,7 +167,7 @@ fn parse_trades<'a>(pair: &'a str, payload: &'a RawValue) -> Result<Frame<'a>, F
     let rows: Vec<Vec<&'a str>> = serde_json::from_str(payload.get()).map_err(malformed)?;
     rows.iter()
         .map(|r| match r.as_slice() {
-            [price, qty, time, side, ..] => Ok(TradeText { symbol: pair, price, qty, side, time }),
+            [price, qty, time, side, ..] => Ok(TradeText { symbol: pair, price, qty, side, time, trade_id: None }),
             _ => Err(malformed("trade needs price, volume, time, side")),
         })
         .collect::<Result<Vec<_>, _>>()

@@ -150,6 +150,8 @@ struct V2Trade<'a> {
     qty: NumText<'a>,
     #[serde(borrow)]
     timestamp: &'a str,
+    #[serde(default)]
+    trade_id: Option<u64>,
 }
 
 impl<'a> V2Trade<'a> {
@@ -160,6 +162,7 @@ impl<'a> V2Trade<'a> {
             qty: self.qty.as_str(),
             side: self.side,
             time: self.timestamp,
+            trade_id: self.trade_id,
         }
     }
 }

@@ -10,3 +10,4 @@ pub mod run;
 pub mod sentiment;
 pub mod sync;
 pub mod ta;
+pub mod serve;

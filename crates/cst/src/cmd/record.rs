@@ -150,6 +150,6 @@ fn report(e: &FeedEvent) {
         FeedEvent::Resubscribing { symbol, reason } => eprintln!("{symbol}: {reason}; resubscribing"),
         FeedEvent::Malformed { raw, reason } => eprintln!("malformed frame ({reason}): {raw}"),
         FeedEvent::SubscriptionError { error } => eprintln!("subscription refused: {error}"),
-        FeedEvent::Book { .. } => {}
+        FeedEvent::Book { .. } | FeedEvent::Trades(_) => {}
     }
 }
