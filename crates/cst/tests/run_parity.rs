@@ -5,7 +5,7 @@
 
 mod run_support;
 
-use run_support::{Home, backtest, journal, path_of};
+use run_support::{API_TOKEN, Home, backtest, http_get, journal, path_of};
 use rust_decimal::Decimal;
 use std::time::Duration;
 
@@ -18,12 +18,24 @@ async fn paper_run_on_real_xbt_hourly_equals_backtest_exactly() {
     let home = Home::sqlite();
     home.import_xbt();
     let mut run = home.spawn_run("0");
+    let addr = run.api_addr();
     let run_id = run.run_id();
     let done = run.wait_line("replay finished", Duration::from_secs(300));
     assert!(done.contains("8757 events"), "{done}");
     // The process still runs after the replay; its journal is read while it serves.
     assert!(run.child.try_wait().unwrap().is_none(), "cst run must keep running after the replay");
     let j = journal(&home.url(), &run_id).await;
+    // The API serves the same state: positions, risk and agents, behind the token.
+    assert_eq!(http_get(&addr, "/api/v1/positions", None).0, 401);
+    let (code, body) = http_get(&addr, "/api/v1/snapshot", Some(API_TOKEN));
+    assert_eq!(code, 200, "{body}");
+    let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let api_equity: Decimal = dec(&snap["overview"]["equity"]);
+    assert_eq!(api_equity, j.risk.as_ref().unwrap().equity, "API equity equals the journal");
+    assert_eq!(snap["counters"]["fills"].as_u64().unwrap() as usize, j.fills.len());
+    let agents: Vec<&str> = snap["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(agents, ["api", "engine", "market-data", "persistence"]);
+    assert_eq!(http_get(&addr, "/health", None).0, 200);
     run.terminate();
 
     let report = backtest(&home, &path_of(&home, "report"));

@@ -8,6 +8,6 @@ pub mod intel;
 pub mod record;
 pub mod run;
 pub mod sentiment;
+pub mod serve;
 pub mod sync;
 pub mod ta;
-pub mod serve;

@@ -16,6 +16,7 @@ use cst_core::candle::CandleRow;
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::sim_venue::VenuePair;
+use cst_server::auth::{ApiTokens, TokenOrigin};
 use cst_store::Store;
 use cst_store::import::{expand_paths, import_file};
 use cst_store::journal::RunMeta;
@@ -89,6 +90,7 @@ struct Settings {
     cash: Decimal,
     speed: f64,
     run_id: Option<String>,
+    listen: String,
 }
 
 fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
@@ -131,6 +133,7 @@ fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
         cash,
         speed,
         run_id: a.run_id.clone().or(file.run_id),
+        listen: a.listen.clone().or(file.listen).unwrap_or_else(|| cst_server::DEFAULT_LISTEN.to_string()),
     })
 }
 
@@ -253,7 +256,28 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         interval: s.interval,
         record_curve: false,
     };
-    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta })
+    let api = api_listener(home, s)?;
+    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta, api })
+}
+
+/// Binds the API address and loads (or generates) the API token; prints the dashboard URL.
+fn api_listener(home: &HomeArgs, s: &Settings) -> anyhow::Result<Option<(std::net::TcpListener, ApiTokens)>> {
+    let listener = std::net::TcpListener::bind(&s.listen).with_context(|| format!("binding --listen {}", s.listen))?;
+    let addr = listener.local_addr()?;
+    let token_file = home.dir().join("api-token");
+    std::fs::create_dir_all(home.dir())?;
+    let (tokens, origin) = ApiTokens::from_env_or_file(&token_file)?;
+    println!("listening on http://{addr}");
+    match origin {
+        // Printed once, to the terminal only (never logged); later starts reuse the file.
+        TokenOrigin::Generated => {
+            println!("API token (stored in {}, mode 0600): {}", token_file.display(), tokens.control().expose());
+            println!("dashboard: http://{addr}/#token={}", tokens.control().expose());
+        }
+        TokenOrigin::File => println!("dashboard: http://{addr}/ (token in {})", token_file.display()),
+        TokenOrigin::Env => println!("dashboard: http://{addr}/ (token from $CST_API_TOKEN)"),
+    }
+    Ok(Some((listener, tokens)))
 }
 
 /// Runs `cst run` until SIGINT/SIGTERM.

@@ -25,8 +25,6 @@ pub struct RunFile {
     pub speed: Option<f64>,
     /// API listen address.
     pub listen: Option<String>,
-    /// Redis URL of the optional cache (`""` disables it).
-    pub redis: Option<String>,
     /// Run id (default: derived from the configuration).
     pub run_id: Option<String>,
 }
@@ -158,11 +156,14 @@ mod tests {
     #[test]
     fn config_file_reads_every_run_key() {
         let text = "[run]\nstrategy = \"sma-cross\"\npairs = [\"XBT/USD\"]\ninterval = \"1h\"\nfrom = \"2019-01-01T00:00:00Z\"\n\
-                    to = \"2019-12-31T23:00:00Z\"\ncash = \"10000\"\nspeed = 0.0\nlisten = \"127.0.0.1:8080\"\nredis = \"\"\n\
+                    to = \"2019-12-31T23:00:00Z\"\ncash = \"10000\"\nspeed = 0.0\nlisten = \"127.0.0.1:8080\"\n\
                     run_id = \"r1\"\n";
         let c = ConfigFile::parse(text).unwrap().run;
         assert_eq!(c.pairs.as_deref(), Some(&["XBT/USD".to_string()][..]));
-        assert_eq!((c.speed, c.redis.as_deref(), c.run_id.as_deref()), (Some(0.0), Some(""), Some("r1")));
+        assert_eq!(
+            (c.speed, c.listen.as_deref(), c.run_id.as_deref()),
+            (Some(0.0), Some("127.0.0.1:8080"), Some("r1"))
+        );
     }
 
     #[test]

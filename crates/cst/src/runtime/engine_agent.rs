@@ -52,7 +52,20 @@ pub struct EngineStatus {
     pub counts: TradeCounts,
     /// True when the feed has ended and every event was processed.
     pub replay_done: bool,
+    /// Loss since the start of the UTC day (quote, positive = loss).
+    pub daily_loss: Decimal,
+    /// Drawdown from the equity peak (fraction).
+    pub drawdown: f64,
+    /// Latest fills (bounded).
+    pub recent_fills: Vec<cst_core::event::Fill>,
+    /// Refusals by risk rule.
+    pub refusals: Vec<(String, u64)>,
+    /// Latest kill-switch move: (from, to, trigger, reason, at ns).
+    pub last_transition: Option<(String, String, String, String, i64)>,
 }
+
+/// Fills kept in the status for the API.
+const RECENT_FILLS: usize = 200;
 
 /// Everything the engine agent needs; cloned for every (re)start.
 #[derive(Clone)]
@@ -179,7 +192,26 @@ fn status_of(trader: &Trader, feed: &Feed) -> EngineStatus {
         .collect();
     let marks =
         trader.names().iter().zip(engine.marks()).filter_map(|(n, m)| m.map(|m| (n.clone(), m.value()))).collect();
+    let fills = ledger.journal();
+    let kill = engine.guard().kill_switch();
+    let risk = trader.risk_record();
     EngineStatus {
+        daily_loss: risk.daily_loss,
+        drawdown: engine.guard().drawdown(),
+        recent_fills: fills[fills.len().saturating_sub(RECENT_FILLS)..].to_vec(),
+        refusals: engine
+            .guard()
+            .refusal_counts()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| {
+                (serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), n)
+            })
+            .collect(),
+        last_transition: kill
+            .history()
+            .last()
+            .map(|t| (level_text(t.from), level_text(t.to), t.trigger.clone(), t.reason.clone(), t.at_ns)),
         events: trader.index() as u64,
         last_event_ns: trader.last_event_ns(),
         equity: trader.equity(),

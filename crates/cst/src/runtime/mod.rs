@@ -8,6 +8,7 @@
 //! (of an agent, or of the whole process after a crash) rebuilds the engine from the log and
 //! journals only what lies beyond the stored checkpoint, so nothing is lost or repeated.
 
+pub mod api;
 pub mod config;
 pub mod engine_agent;
 pub mod feed;
@@ -49,6 +50,8 @@ pub struct RunPlan {
     pub store: Store,
     /// Run metadata.
     pub meta: RunMeta,
+    /// The API: a bound listener and the accepted tokens (`None`: no API).
+    pub api: Option<(std::net::TcpListener, cst_server::auth::ApiTokens)>,
 }
 
 /// Handles the running system exposes to the API.
@@ -87,6 +90,7 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
     let (status_tx, status_rx) = watch::channel(EngineStatus::default());
     let backoff = Backoff::default();
     let mut tasks = Vec::new();
+    let quote = plan.pairs.first().map(|p| p.instrument.pair.quote().to_string()).unwrap_or_default();
 
     let replay = Arc::new(plan.replay);
     let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
@@ -127,8 +131,25 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
     };
     tasks.push((
         "persistence",
-        tokio::spawn(supervise("persistence", board.clone(), backoff, stop, move || persistence.clone().run())),
+        tokio::spawn(supervise("persistence", board.clone(), backoff, stop.clone(), move || persistence.clone().run())),
     ));
+    if let Some((listener, tokens)) = plan.api {
+        let state = cst_server::state::SharedState::new(cst_server::snapshot::SystemSnapshot::default());
+        let (requests_tx, requests_rx) = cst_server::control::channel();
+        tokio::spawn(api::bridge(requests_rx, controls_tx.clone()));
+        tokio::spawn(api::publish(status_rx.clone(), board.clone(), state.clone(), quote, stop.clone()));
+        let metrics = cst_server::metrics::install()?;
+        let agent = api::ApiAgent {
+            listener: Arc::new(listener),
+            parts: cst_server::ServerParts { state, controls: requests_tx, tokens, metrics },
+            board: board.clone(),
+            stop: stop.clone(),
+        };
+        tasks.push((
+            "api",
+            tokio::spawn(supervise("api", board.clone(), backoff, stop.clone(), move || agent.clone().run())),
+        ));
+    }
     Ok(Running { board, status: status_rx, controls: controls_tx, persisted, stop: stop_tx, tasks })
 }
 

@@ -58,7 +58,7 @@ impl Trader {
     pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
-        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect();
+        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
         let quote = engine.quote().to_string();

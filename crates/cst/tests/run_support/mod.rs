@@ -16,9 +16,26 @@ pub const XBT_HOURLY: &str = "kraken/ohlcvt/hourly-2013-2020/XBTUSD_60.csv.gz";
 /// One year of it keeps debug-mode runs short.
 pub const RANGE: [&str; 4] = ["--from", "2019-01-01T00:00:00Z", "--to", "2019-12-31T23:00:00Z"];
 
+/// The control token the tests give `cst run`.
+pub const API_TOKEN: &str = "run-test-token-0123456789abcdef";
+
+/// `GET path` with the bearer token over plain HTTP/1.1; returns (status, body).
+pub fn http_get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
 pub fn cst() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cst"));
     c.env("CST_SHARED_DATA", cst_testdata::shared_data_dir());
+    c.env("CST_API_TOKEN", API_TOKEN);
     c
 }
 
@@ -56,6 +73,7 @@ impl Home {
                 .to_vec();
         a.push(speed.to_string());
         a.extend(RANGE.map(String::from));
+        a.extend(["--listen", "127.0.0.1:0"].map(String::from));
         a
     }
 
@@ -100,6 +118,12 @@ impl Running {
                 }
             }
         }
+    }
+
+    /// The API address printed at start.
+    pub fn api_addr(&mut self) -> String {
+        let line = self.wait_line("listening on http://", Duration::from_secs(120));
+        line.trim_start_matches("listening on http://").to_string()
     }
 
     /// The run id printed at start.

@@ -1,0 +1,224 @@
+//! The API agent: serves cst-server's router (`/api/v1`, dashboard, `/health`, `/metrics`) over
+//! a read model that this module publishes from the engine status and the agents' health, and
+//! bridges the API's operator controls to the engine (kill-switch levels only: the engine has
+//! no pause, so pause/resume are answered in the log and change nothing).
+
+use super::engine_agent::{EngineStatus, OperatorControl};
+use super::health::{HealthBoard, HealthState};
+use super::supervisor::{Shutdown, stopped};
+use cst_core::event::KillLevel as CoreKill;
+use cst_core::num::{Money, Price};
+use cst_core::time::Timestamp;
+use cst_server::control::{ControlCommand, ControlRequest};
+use cst_server::snapshot::{
+    AgentHealth, AgentStatus, Counters, EquityPoint, FillView, KillLevel, KillTransitionView, Overview, PositionView,
+    RefusalCount, RiskView, RunMode, SystemSnapshot,
+};
+use cst_server::state::SharedState;
+use rust_decimal::Decimal;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Shortest pause between two published snapshots.
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
+/// Equity points kept for the chart.
+const CURVE_POINTS: usize = 2_000;
+
+fn time_text(ns: i64) -> String {
+    Timestamp::from_nanos(ns).to_rfc3339()
+}
+
+fn health_of(s: HealthState) -> AgentHealth {
+    match s {
+        HealthState::Starting => AgentHealth::Starting,
+        HealthState::Healthy => AgentHealth::Healthy,
+        HealthState::Degraded => AgentHealth::Degraded,
+        HealthState::Failed => AgentHealth::Failed,
+    }
+}
+
+fn kill_of(text: &str) -> KillLevel {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).unwrap_or_default()
+}
+
+fn positions(s: &EngineStatus) -> (Vec<PositionView>, Decimal) {
+    let mut exposure = Decimal::ZERO;
+    let views = s
+        .positions
+        .iter()
+        .filter_map(|p| {
+            let pair = p.pair.parse().ok()?;
+            let mark = s.marks.iter().find(|(n, _)| *n == p.pair).map(|(_, m)| *m);
+            let notional = mark.map_or(Decimal::ZERO, |m| m * p.qty);
+            exposure += notional.abs();
+            Some(PositionView {
+                pair,
+                qty: p.qty,
+                avg_price: (!p.qty.is_zero()).then(|| Price::new(p.cost_basis / p.qty).ok()).flatten(),
+                mark_price: mark.and_then(|m| Price::new(m).ok()),
+                notional: Money::new(notional),
+                unrealized_pnl: Money::new(notional - p.cost_basis),
+                realized_pnl: Money::new(p.realized_pnl),
+            })
+        })
+        .collect();
+    (views, exposure)
+}
+
+fn fills(s: &EngineStatus, names: &[String]) -> Vec<FillView> {
+    s.recent_fills
+        .iter()
+        .rev()
+        .filter_map(|f| {
+            Some(FillView {
+                client_order_id: super::trader::id_text(f.id.0),
+                pair: names.get(f.pair.index())?.parse().ok()?,
+                side: f.side,
+                qty: f.qty,
+                price: f.price,
+                fee: f.fee,
+                time: time_text(f.stamp.exchange_ns),
+            })
+        })
+        .collect()
+}
+
+fn risk(s: &EngineStatus) -> RiskView {
+    RiskView {
+        kill_level: kill_of(&s.kill_level),
+        paused: false,
+        daily_loss: Money::new(s.daily_loss),
+        daily_loss_limit: Money::new(Decimal::ZERO),
+        max_drawdown_ratio: 0.0,
+        last_transition: s.last_transition.as_ref().map(|(from, to, trigger, reason, at)| KillTransitionView {
+            from: kill_of(from),
+            to: kill_of(to),
+            trigger: trigger.clone(),
+            reason: reason.clone(),
+            at: time_text(*at),
+        }),
+        refusals: s
+            .refusals
+            .iter()
+            .map(|(reason, count)| RefusalCount { reason: reason.clone(), count: *count })
+            .collect(),
+    }
+}
+
+/// Builds the read model from the engine status, the agents and the equity curve.
+pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], quote: &str) -> SystemSnapshot {
+    let names: Vec<String> = s.positions.iter().map(|p| p.pair.clone()).collect();
+    let (positions, exposure) = positions(s);
+    let peak = curve.iter().map(|p| p.equity.value()).max().unwrap_or(s.equity).max(s.equity);
+    let realized: Decimal = s.positions.iter().map(|p| p.realized_pnl - p.fees).sum();
+    let unrealized: Decimal = positions.iter().map(|p| p.unrealized_pnl.value()).sum();
+    SystemSnapshot {
+        mode: RunMode::Replay,
+        as_of: (s.last_event_ns > 0).then(|| time_text(s.last_event_ns)),
+        quote_currency: quote.to_string(),
+        overview: Overview {
+            equity: Money::new(s.equity),
+            peak_equity: Money::new(peak),
+            pnl_today: Money::new(-s.daily_loss),
+            realized_pnl: Money::new(realized),
+            unrealized_pnl: Money::new(unrealized),
+            drawdown_ratio: s.drawdown,
+            exposure: Money::new(exposure),
+        },
+        agents: board
+            .all()
+            .into_iter()
+            .map(|a| AgentStatus {
+                name: a.name,
+                health: health_of(a.state),
+                restarts: a.restarts,
+                last_error: (a.state != HealthState::Healthy && !a.detail.is_empty()).then_some(a.detail),
+                since: None,
+            })
+            .collect(),
+        positions,
+        fills: fills(s, &names),
+        equity: curve.to_vec(),
+        risk: risk(s),
+        counters: Counters { orders_placed: s.counts.orders, orders_cancelled: 0, fills: s.counts.fills },
+        ..SystemSnapshot::default()
+    }
+}
+
+/// Publishes a snapshot whenever the engine status changes (at most every [`PUBLISH_EVERY`]).
+pub async fn publish(
+    mut status: watch::Receiver<EngineStatus>,
+    board: HealthBoard,
+    state: SharedState,
+    quote: String,
+    mut stop: Shutdown,
+) {
+    let mut curve: Vec<EquityPoint> = Vec::new();
+    loop {
+        let s = status.borrow_and_update().clone();
+        if s.last_event_ns > 0 && curve.last().is_none_or(|p| p.time != time_text(s.last_event_ns)) {
+            if curve.len() == CURVE_POINTS {
+                // Halve the resolution instead of dropping the start of the run.
+                curve = curve.into_iter().step_by(2).collect();
+            }
+            curve.push(EquityPoint { time: time_text(s.last_event_ns), equity: Money::new(s.equity) });
+        }
+        let snap = snapshot(&s, &board, &curve, &quote);
+        cst_server::metrics::observe_snapshot(&snap);
+        state.publish(snap);
+        tokio::select! {
+            _ = tokio::time::sleep(PUBLISH_EVERY) => {}
+            _ = stopped(&mut stop) => return,
+        }
+        tokio::select! {
+            r = status.changed() => if r.is_err() { return },
+            _ = stopped(&mut stop) => return,
+        }
+    }
+}
+
+/// Forwards API controls to the engine as kill-switch escalations.
+pub async fn bridge(mut requests: mpsc::Receiver<ControlRequest>, engine: mpsc::Sender<OperatorControl>) {
+    while let Some(r) = requests.recv().await {
+        let level = match r.command {
+            ControlCommand::ReduceOnly => CoreKill::ReduceOnly,
+            ControlCommand::Flatten => CoreKill::Flatten,
+            ControlCommand::Halt => CoreKill::Halt,
+            ControlCommand::Pause | ControlCommand::Resume => {
+                eprintln!("control {} ignored: the engine has no pause; use reduce-only", r.command);
+                continue;
+            }
+        };
+        let control = OperatorControl { level, command: r.command.to_string(), reason: r.reason };
+        if engine.send(control).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The server's parts that outlive restarts of the API agent.
+#[derive(Clone)]
+pub struct ApiAgent {
+    /// Bound listener (cloned for every start).
+    pub listener: std::sync::Arc<std::net::TcpListener>,
+    /// Router parts.
+    pub parts: cst_server::ServerParts,
+    /// Health board.
+    pub board: HealthBoard,
+    /// Shutdown signal.
+    pub stop: Shutdown,
+}
+
+impl ApiAgent {
+    /// Serves until shutdown.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let std_listener = self.listener.try_clone()?;
+        std_listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        self.board.set("api", HealthState::Healthy, format!("http://{}", listener.local_addr()?));
+        let mut stop = self.stop.clone();
+        let shutdown = async move { stopped(&mut stop).await };
+        cst_server::serve(listener, cst_server::router(self.parts), shutdown).await?;
+        Ok(())
+    }
+}
