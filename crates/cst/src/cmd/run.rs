@@ -63,6 +63,9 @@ pub struct RunArgs {
     /// API listen address.
     #[arg(long, env = "CST_LISTEN")]
     listen: Option<String>,
+    /// Redis URL of the optional cache of tickers and state (`""` disables it).
+    #[arg(long, env = "CST_REDIS_URL")]
+    redis: Option<String>,
     /// Run id (default: derived from the configuration, so the same arguments resume the run).
     #[arg(long, env = "CST_RUN_ID")]
     run_id: Option<String>,
@@ -91,6 +94,7 @@ struct Settings {
     speed: f64,
     run_id: Option<String>,
     listen: String,
+    redis: Option<String>,
 }
 
 fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
@@ -133,6 +137,8 @@ fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
         cash,
         speed,
         run_id: a.run_id.clone().or(file.run_id),
+        redis: Some(a.redis.clone().or(file.redis).unwrap_or_else(|| "redis://127.0.0.1:6379".to_string()))
+            .filter(|u| !u.is_empty()),
         listen: a.listen.clone().or(file.listen).unwrap_or_else(|| cst_server::DEFAULT_LISTEN.to_string()),
     })
 }
@@ -257,7 +263,7 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         record_curve: false,
     };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta, api })
+    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta, api, redis: s.redis.clone() })
 }
 
 /// Binds the API address and loads (or generates) the API token; prints the dashboard URL.

@@ -25,6 +25,8 @@ pub struct RunFile {
     pub speed: Option<f64>,
     /// API listen address.
     pub listen: Option<String>,
+    /// Redis URL of the optional cache (`""` disables it).
+    pub redis: Option<String>,
     /// Run id (default: derived from the configuration).
     pub run_id: Option<String>,
 }

@@ -107,7 +107,12 @@ impl EngineAgent {
         let journal_from = usize::try_from(self.persisted.load(Ordering::SeqCst)).unwrap_or(0);
         let mut trader = Trader::new(&self.spec, self.pairs.clone(), journal_from)?;
         let replayed: Vec<ControlRecord> = self.applied.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        self.board.set("engine", HealthState::Healthy, format!("rebuilding {journal_from} journaled events"));
+        let detail = if journal_from == 0 {
+            "running".to_string()
+        } else {
+            format!("rebuilding {journal_from} journaled events")
+        };
+        self.board.set("engine", HealthState::Healthy, detail);
         let mut stop = self.stop.clone();
         let mut controls = self.controls.lock().await;
         let mut chunk = Vec::with_capacity(CHUNK_BARS);
@@ -122,7 +127,11 @@ impl EngineAgent {
                 self.replay_controls(&mut trader, &replayed);
                 self.flush(&mut trader).await?;
                 if trader.index() == journal_from && journal_from > 0 {
-                    self.board.set("engine", HealthState::Healthy, "rebuilt; trading");
+                    self.board.set(
+                        "engine",
+                        HealthState::Healthy,
+                        format!("running (rebuilt {journal_from} journaled events)"),
+                    );
                 }
                 continue;
             }

@@ -9,6 +9,7 @@
 //! journals only what lies beyond the stored checkpoint, so nothing is lost or repeated.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod engine_agent;
 pub mod feed;
@@ -50,6 +51,8 @@ pub struct RunPlan {
     pub store: Store,
     /// Run metadata.
     pub meta: RunMeta,
+    /// Redis URL of the optional cache (`None`: no cache).
+    pub redis: Option<String>,
     /// The API: a bound listener and the accepted tokens (`None`: no API).
     pub api: Option<(std::net::TcpListener, cst_server::auth::ApiTokens)>,
 }
@@ -133,6 +136,17 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
         "persistence",
         tokio::spawn(supervise("persistence", board.clone(), backoff, stop.clone(), move || persistence.clone().run())),
     ));
+    if let Some(url) = plan.redis {
+        let agent = cache::CacheAgent {
+            url,
+            run_id: plan.meta.run_id.clone(),
+            status: status_rx.clone(),
+            board: board.clone(),
+            stop: stop.clone(),
+        };
+        let task = supervise("cache", board.clone(), backoff, stop.clone(), move || agent.clone().run());
+        tasks.push(("cache", tokio::spawn(task)));
+    }
     if let Some((listener, tokens)) = plan.api {
         let state = cst_server::state::SharedState::new(cst_server::snapshot::SystemSnapshot::default());
         let (requests_tx, requests_rx) = cst_server::control::channel();

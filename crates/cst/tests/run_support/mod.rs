@@ -78,8 +78,18 @@ impl Home {
     }
 
     pub fn spawn_run(&self, speed: &str) -> Running {
-        let mut child =
-            self.cmd().args(self.run_args(speed)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        self.spawn_run_with(speed, &["--redis", ""])
+    }
+
+    pub fn spawn_run_with(&self, speed: &str, extra: &[&str]) -> Running {
+        let mut child = self
+            .cmd()
+            .args(self.run_args(speed))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
