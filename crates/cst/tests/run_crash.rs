@@ -6,7 +6,7 @@
 mod run_support;
 
 use cst_store::Store;
-use run_support::{Home, journal};
+use run_support::{API_TOKEN, Home, http_post, journal};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -72,4 +72,39 @@ async fn kill_nine_mid_replay_then_restart_matches_an_uninterrupted_run() {
     let ids = |o: &[cst_store::journal::OrderRecord]| o.iter().map(|o| o.client_order_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&partial.orders), ids(&resumed.orders[..partial.orders.len()]));
     same("fills before the crash", &partial.fills, &resumed.fills[..partial.fills.len()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_halt_is_journaled_and_survives_a_crash_and_restart() {
+    let home = Home::sqlite();
+    home.import_xbt();
+    let mut run = home.spawn_run("3000000");
+    let addr = run.api_addr();
+    let run_id = run.run_id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while journaled_events(&home.url(), &run_id).await < 1500 {
+        assert!(Instant::now() < deadline, "replay made no progress");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = r#"{"reason": "crash drill"}"#;
+    assert_eq!(http_post(&addr, "/api/v1/controls/halt", API_TOKEN, body), 202);
+    let store = Store::open(&home.url()).await.unwrap();
+    let mut controls = Vec::new();
+    while controls.is_empty() {
+        assert!(Instant::now() < deadline, "halt never journaled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        controls = store.journal_controls(&run_id).await.unwrap();
+    }
+    assert_eq!((controls[0].command.as_str(), controls[0].reason.as_str()), ("halt", "crash drill"));
+    let orders_at_halt = store.journal_orders(&run_id).await.unwrap().len();
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+
+    let mut again = home.spawn_run("0");
+    again.wait_line("replay finished", Duration::from_secs(300));
+    again.terminate();
+    let j = journal(&home.url(), &run_id).await;
+    assert_eq!(j.risk.unwrap().kill_level, "halt", "the rebuilt engine is halted where the operator halted it");
+    assert_eq!(j.orders.len(), orders_at_halt, "no order after the halt, before or after the crash");
+    assert_eq!(store.journal_controls(&run_id).await.unwrap(), controls);
 }

@@ -32,6 +32,22 @@ pub fn http_get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
+/// `POST path` with a JSON body and the bearer token; returns the status.
+pub fn http_post(addr: &str, path: &str, token: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 pub fn cst() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cst"));
     c.env("CST_SHARED_DATA", cst_testdata::shared_data_dir());
