@@ -83,11 +83,17 @@ impl ModelFile {
         let (head, body_json) = text.split_once('\n').ok_or_else(|| MlError::BadModel("no header line".into()))?;
         let header: Header = serde_json::from_str(head).map_err(|e| MlError::BadModel(format!("header: {e}")))?;
         if header.format_version != FORMAT_VERSION {
-            return Err(MlError::BadModel(format!("format version {} (this build reads {FORMAT_VERSION})", header.format_version)));
+            return Err(MlError::BadModel(format!(
+                "format version {} (this build reads {FORMAT_VERSION})",
+                header.format_version
+            )));
         }
         let actual = hex(&Sha256::digest(body_json.as_bytes()));
         if actual != header.content_hash {
-            return Err(MlError::BadModel(format!("content hash {actual} does not match header {}", header.content_hash)));
+            return Err(MlError::BadModel(format!(
+                "content hash {actual} does not match header {}",
+                header.content_hash
+            )));
         }
         let body: Body = serde_json::from_str(body_json).map_err(|e| MlError::BadModel(format!("body: {e}")))?;
         body.model.check_features(pipeline_features)?;

@@ -38,8 +38,9 @@ impl Reference {
     pub fn fit(name: &str, values: &[f64]) -> Self {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
-        let quantiles =
-            (0..=100).filter_map(|k| v.get(((v.len().saturating_sub(1)) as f64 * k as f64 / 100.0) as usize).copied()).collect();
+        let quantiles = (0..=100)
+            .filter_map(|k| v.get(((v.len().saturating_sub(1)) as f64 * k as f64 / 100.0) as usize).copied())
+            .collect();
         Self { name: name.to_string(), quantiles }
     }
 
@@ -123,7 +124,8 @@ impl BrierDecay {
 
     /// The rolling Brier (None until the window is full).
     pub fn rolling(&self) -> Option<f64> {
-        (self.window.len() >= self.limits.brier_window).then(|| self.window.iter().sum::<f64>() / self.window.len() as f64)
+        (self.window.len() >= self.limits.brier_window)
+            .then(|| self.window.iter().sum::<f64>() / self.window.len() as f64)
     }
 
     /// An alarm when the rolling Brier has decayed beyond the limit.

@@ -87,7 +87,12 @@ pub struct Scored {
 
 /// Causal drift alarms per day: the features of the `window_days` before each day against the
 /// training references.
-pub fn daily_feature_alarms(ds: &Dataset, refs: &[Reference], limits: DriftLimits, window_days: i64) -> BTreeMap<i64, Vec<String>> {
+pub fn daily_feature_alarms(
+    ds: &Dataset,
+    refs: &[Reference],
+    limits: DriftLimits,
+    window_days: i64,
+) -> BTreeMap<i64, Vec<String>> {
     let mut out = BTreeMap::new();
     let (Some(&first), Some(&last)) = (ds.times.first(), ds.times.last()) else { return out };
     let mut day = first.div_euclid(DAY_SECS);
@@ -96,7 +101,11 @@ pub fn daily_feature_alarms(ds: &Dataset, refs: &[Reference], limits: DriftLimit
         let a = ds.times.partition_point(|&t| t < lo);
         let b = ds.times.partition_point(|&t| t < hi);
         let rows: Vec<&[f64]> = ds.x[a..b].iter().map(|r| r.as_slice()).collect();
-        let alarms = if rows.len() < 100 { vec!["drift_window_too_short".to_string()] } else { drift::feature_alarms(refs, &rows, limits) };
+        let alarms = if rows.len() < 100 {
+            vec!["drift_window_too_short".to_string()]
+        } else {
+            drift::feature_alarms(refs, &rows, limits)
+        };
         out.insert(day, alarms);
         day += 1;
     }

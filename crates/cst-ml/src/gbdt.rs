@@ -142,7 +142,8 @@ impl Grow<'_> {
         let mut stack = vec![(rows, 0usize, 0usize)];
         nodes.push(Node { feature: 0, threshold: 0.0, left: 0, right: 0, value: 0.0 });
         while let Some((rows, at, depth)) = stack.pop() {
-            let (g, h) = rows.iter().fold((0.0, 0.0), |(g, h), &i| (g + self.grad[i as usize], h + self.hess[i as usize]));
+            let (g, h) =
+                rows.iter().fold((0.0, 0.0), |(g, h), &i| (g + self.grad[i as usize], h + self.hess[i as usize]));
             nodes[at].value = -g / (h + self.p.l2) * self.p.learning_rate;
             if depth >= self.p.max_depth {
                 continue;
@@ -153,7 +154,8 @@ impl Grow<'_> {
             let (li, ri) = (nodes.len(), nodes.len() + 1);
             nodes.push(Node { feature: 0, threshold: 0.0, left: 0, right: 0, value: 0.0 });
             nodes.push(Node { feature: 0, threshold: 0.0, left: 0, right: 0, value: 0.0 });
-            nodes[at] = Node { feature: f as u32, threshold: self.cuts[f][b], left: li as u32, right: ri as u32, ..nodes[at] };
+            nodes[at] =
+                Node { feature: f as u32, threshold: self.cuts[f][b], left: li as u32, right: ri as u32, ..nodes[at] };
             stack.push((r, ri, depth + 1));
             stack.push((l, li, depth + 1));
         }

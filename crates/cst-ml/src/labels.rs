@@ -77,7 +77,15 @@ pub fn net_direction(s: &Series, i: usize, horizon: usize, fee: Fee, side: Side)
 
 /// The triple-barrier label of candle `i`; `vol` is the causal per-candle volatility at `i`.
 /// When one candle touches both barriers the stop is assumed first (the conservative reading).
-pub fn triple_barrier(s: &Series, i: usize, horizon: usize, vol: f64, width: f64, fee: Fee, side: Side) -> Option<Label> {
+pub fn triple_barrier(
+    s: &Series,
+    i: usize,
+    horizon: usize,
+    vol: f64,
+    width: f64,
+    fee: Fee,
+    side: Side,
+) -> Option<Label> {
     if horizon == 0 || !s.has_future(i, horizon) || !(vol > 0.0) {
         return None;
     }

@@ -3,6 +3,7 @@
 //! window (the stacker only from purged k-fold out-of-fold predictions); the calibrator and then the
 //! conformal quantiles are fitted on two later, purged blocks the models never saw.
 
+use crate::MlError;
 use crate::calibration::{Calibrator, Method};
 use crate::conformal::{ClassSet, ConformalClassifier, ConformalInterval};
 use crate::dataset::{Dataset, LabelConfig};
@@ -15,7 +16,6 @@ use crate::linear::Logistic;
 use crate::metrics;
 use crate::regime::{N_REGIMES, VolTercile};
 use crate::validation::{self, Purge, Timing};
-use crate::MlError;
 use serde::{Deserialize, Serialize};
 
 /// Everything that decides a trained model (with the data, the seed makes it reproducible).
@@ -193,7 +193,11 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
     let embargo_secs = cfg.embargo_candles as i64 * candle_secs(ds);
     let (fit, cal, conf) = split_blocks(&v, &rows, cfg.holdout_share, embargo_secs);
     if fit.len() < 200 || cal.len() < 50 || conf.len() < 50 {
-        return Err(MlError::NotEnoughData(format!("{} labelled rows for horizon {}", rows.len(), ds.targets[target].horizon)));
+        return Err(MlError::NotEnoughData(format!(
+            "{} labelled rows for horizon {}",
+            rows.len(),
+            ds.targets[target].horizon
+        )));
     }
     let vol_col = ds.column(VOL_FEATURE).ok_or_else(|| MlError::Config(format!("no {VOL_FEATURE} column")))?;
     let regime = VolTercile::fit(&v.x(&fit), vol_col);
@@ -319,7 +323,12 @@ pub struct Model {
 
 impl Model {
     /// Trains every horizon on `rows`; `progress` hears about each finished horizon.
-    pub fn train(ds: &Dataset, rows: &[usize], cfg: &TrainConfig, progress: &mut dyn FnMut(usize)) -> Result<Self, MlError> {
+    pub fn train(
+        ds: &Dataset,
+        rows: &[usize],
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Self, MlError> {
         let mut horizons = Vec::new();
         for k in 0..ds.targets.len() {
             horizons.push(fit_horizon(ds, k, rows, cfg)?);

@@ -72,7 +72,8 @@ pub fn run(
     for k in 0..ds.targets.len() {
         let timing = Timing { times: &ds.times, end_times: &ds.targets[k].end_time };
         let labelled = labelled_rows(ds, k, rows);
-        let folds = validation::walk_forward(timing, &labelled, wf.n_blocks, wf.min_train_blocks, wf.mode, embargo_secs);
+        let folds =
+            validation::walk_forward(timing, &labelled, wf.n_blocks, wf.min_train_blocks, wf.mode, embargo_secs);
         let first_reported = folds.len().saturating_sub(wf.last_folds);
         let mut pooled: Vec<Scored> = Vec::new();
         let mut last_model = None;
