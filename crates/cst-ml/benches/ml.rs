@@ -1,1 +1,2 @@
+//! Criterion benchmarks of cst-ml (filled in below).
 fn main() {}

@@ -66,7 +66,7 @@ impl Gate {
     /// Judges one prediction.
     pub fn decide(&self, p: f64, set: ClassSet, drift_alarms: &[String]) -> Decision {
         let mut why = Vec::new();
-        if !(p >= self.threshold) {
+        if p.is_nan() || p < self.threshold {
             why.push(Refusal::LowConfidence { p, threshold: self.threshold });
         }
         if !set.is_single() {

@@ -86,7 +86,7 @@ pub fn triple_barrier(
     fee: Fee,
     side: Side,
 ) -> Option<Label> {
-    if horizon == 0 || !s.has_future(i, horizon) || !(vol > 0.0) {
+    if horizon == 0 || !s.has_future(i, horizon) || vol.is_nan() || vol <= 0.0 {
         return None;
     }
     let entry = s.close[i];

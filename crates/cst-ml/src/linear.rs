@@ -77,17 +77,16 @@ fn newton_terms(z: &[Vec<f64>], y: &[bool], weight: &[f64], beta: &[f64], l2: f6
         let g = w * (p - f64::from(u8::from(y)));
         let h = w * p * (1.0 - p);
         let xi = |j: usize| if j == 0 { 1.0 } else { r[j - 1] };
-        for a in 0..k {
+        for (a, row) in hess.iter_mut().enumerate() {
             grad[a] += g * xi(a);
-            for b in 0..=a {
-                hess[a][b] += h * xi(a) * xi(b);
+            for (b, cell) in row.iter_mut().enumerate().take(a + 1) {
+                *cell += h * xi(a) * xi(b);
             }
         }
     }
     for a in 0..k {
-        for b in 0..a {
-            hess[b][a] = hess[a][b];
-        }
+        let lower: Vec<f64> = hess[a][..a].to_vec();
+        lower.iter().enumerate().for_each(|(b, v)| hess[b][a] = *v);
         if a > 0 {
             grad[a] += l2 * beta[a];
             hess[a][a] += l2;

@@ -37,7 +37,7 @@ impl Series {
     /// A step other than one interval starts a new run and counts as a gap.
     pub fn from_rows(pair: &str, interval: Interval, rows: &[CandleRow]) -> Self {
         let f = |d: &rust_decimal::Decimal| d.to_f64().unwrap_or(f64::NAN);
-        let step = interval.secs() as i64;
+        let step = interval.secs();
         let n = rows.len();
         let mut run_start = vec![0; n];
         let mut gaps = 0;

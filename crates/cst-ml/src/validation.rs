@@ -112,7 +112,8 @@ pub fn purge(timing: Timing<'_>, candidates: &[usize], test: &[usize], embargo_s
             let (t, end) = (timing.times[j], timing.end_times[j]);
             let overlaps = t < test_end && end > test_start;
             let embargoed = t >= test_end && t < test_end + embargo_secs;
-            !overlaps && !embargoed && !(t >= test_start && t <= test_end)
+            let inside = t >= test_start && t <= test_end;
+            !(overlaps || embargoed || inside)
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! Determinism of the whole recipe, the model file (hash, version, feature-name refusal), the
 //! confidence gate's reasons and the drift alarms, on real candles.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod realdata;
 
@@ -81,14 +82,18 @@ fn gate_passes_only_a_confident_single_class_prediction_without_drift() {
     let gate = Gate::default();
     let win = ClassSet { lose: false, win: true };
     assert_eq!(gate.decide(0.85, win, &[]), Decision::Pass { confidence: 0.85 });
-    let Decision::Refuse(why) = gate.decide(0.79, ClassSet { lose: true, win: true }, &["psi:vol_64=0.400".into()]) else {
+    let Decision::Refuse(why) = gate.decide(0.79, ClassSet { lose: true, win: true }, &["psi:vol_64=0.400".into()])
+    else {
         panic!("must refuse")
     };
     assert_eq!(why.len(), 3, "every reason is listed: {why:?}");
     assert!(matches!(why[0], Refusal::LowConfidence { .. }));
     assert!(matches!(why[1], Refusal::AmbiguousSet { .. }));
     assert!(matches!(&why[2], Refusal::Drift { alarms } if alarms[0].starts_with("psi:vol_64")));
-    assert_eq!(gate.decide(0.9, ClassSet { lose: true, win: false }, &[]), Decision::Refuse(vec![Refusal::SetSaysLose]));
+    assert_eq!(
+        gate.decide(0.9, ClassSet { lose: true, win: false }, &[]),
+        Decision::Refuse(vec![Refusal::SetSaysLose])
+    );
     assert!(!gate.decide(f64::NAN, win, &[]).passed(), "NaN is never confident");
 }
 

@@ -1,4 +1,5 @@
 //! The base models, the ensemble, calibration and conformal sets on real candles.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod realdata;
 
@@ -125,7 +126,7 @@ fn return_interval_covers_real_forward_returns_at_the_nominal_level() {
     let r: Vec<f64> = ds.targets[0].log_return.iter().copied().filter(|v| v.is_finite()).collect();
     // Even days calibrate, odd days test: close to exchangeable. (A first-half/second-half split on
     // this stretch covers only ~68%: volatility rose, which is what ACI and the drift alarms are for.)
-    let day = |k: usize| (k / 96) % 2 == 0;
+    let day = |k: usize| (k / 96).is_multiple_of(2);
     let cal: Vec<f64> = r.iter().enumerate().filter(|(k, _)| day(*k)).map(|(_, v)| *v).collect();
     let test: Vec<f64> = r.iter().enumerate().filter(|(k, _)| !day(*k)).map(|(_, v)| *v).collect();
     let ci = ConformalInterval::fit(&vec![0.0; cal.len()], &cal, 0.8);

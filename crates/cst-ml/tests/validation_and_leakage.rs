@@ -1,5 +1,6 @@
 //! Walk-forward and purged k-fold never let a training label overlap a test label, and a
 //! deliberately leaking feature is caught.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod realdata;
 

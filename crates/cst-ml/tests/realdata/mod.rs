@@ -1,5 +1,5 @@
 //! Loading the real recorded Kraken candles and fee schedule the tests are pinned to.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test crates; test code
 
 use cst_core::instrument::InstrumentSet;
 use cst_core::interval::Interval;
