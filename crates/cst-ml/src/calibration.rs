@@ -14,8 +14,17 @@ pub struct Isotonic {
 }
 
 impl Isotonic {
-    /// Fits weighted isotonic regression of `y` on `score`.
+    /// Fits weighted isotonic regression of `y` on `score`, then merges any block holding fewer
+    /// than 1% of the rows (at least 30) into its closer neighbour: plain PAV ends in tiny blocks
+    /// at p = 0 or 1 that do not survive out of sample (a 50-row top block at 0.999 hit 36%).
     pub fn fit(score: &[f64], y: &[bool], weight: &[f64]) -> Self {
+        let min_rows = (score.len() / 100).max(30);
+        let mut iso = Self::fit_pav(score, y, weight);
+        iso.merge_small_blocks(score, y, weight, min_rows);
+        iso
+    }
+
+    fn fit_pav(score: &[f64], y: &[bool], weight: &[f64]) -> Self {
         let mut idx: Vec<usize> = (0..score.len()).collect();
         idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
         // Blocks: (sum of w*y, sum of w, max score).
@@ -34,6 +43,35 @@ impl Isotonic {
             }
         }
         Self { edges: blocks.iter().map(|b| b.2).collect(), values: blocks.iter().map(|b| b.0 / b.1).collect() }
+    }
+
+    fn merge_small_blocks(&mut self, score: &[f64], y: &[bool], weight: &[f64], min_rows: usize) {
+        // Per-block sums, recomputed from the data so merging is exact.
+        let mut acc = vec![(0.0, 0.0, 0usize); self.edges.len()];
+        for ((&s, &y), &w) in score.iter().zip(y).zip(weight) {
+            let k = self.edges.partition_point(|&e| e < s).min(acc.len().saturating_sub(1));
+            let w = w.max(1e-12);
+            acc[k] = (acc[k].0 + w * f64::from(u8::from(y)), acc[k].1 + w, acc[k].2 + 1);
+        }
+        let mut edges = self.edges.clone();
+        while acc.len() > 1 {
+            let Some(k) = (0..acc.len()).filter(|&k| acc[k].2 < min_rows).min_by_key(|&k| acc[k].2) else { break };
+            let value = |j: usize| acc[j].0 / acc[j].1.max(1e-12);
+            let into = if k == 0 {
+                1
+            } else if k + 1 == acc.len() || (value(k) - value(k - 1)).abs() <= (value(k + 1) - value(k)).abs() {
+                k - 1
+            } else {
+                k + 1
+            };
+            let (lo, hi) = (k.min(into), k.max(into));
+            acc[lo] = (acc[lo].0 + acc[hi].0, acc[lo].1 + acc[hi].1, acc[lo].2 + acc[hi].2);
+            edges[lo] = edges[hi];
+            acc.remove(hi);
+            edges.remove(hi);
+        }
+        self.values = acc.iter().map(|a| a.0 / a.1.max(1e-12)).collect();
+        self.edges = edges;
     }
 
     /// The calibrated probability, clipped to [0.001, 0.999] so log loss stays finite.

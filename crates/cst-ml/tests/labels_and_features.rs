@@ -37,7 +37,8 @@ fn no_feature_window_and_no_label_spans_a_real_gap() {
             labelled += 1;
         }
     }
-    let ds = cst_ml::dataset::Dataset::from_series(std::slice::from_ref(&s), &realdata::labels(&[4]), i64::MIN, i64::MAX);
+    let ds =
+        cst_ml::dataset::Dataset::from_series(std::slice::from_ref(&s), &realdata::labels(&[4]), i64::MIN, i64::MAX);
     assert!(labelled > 1_000 && ds.len() > 500 && ds.gaps == s.gaps, "{labelled} {} {}", ds.len(), ds.gaps);
     for (i, t) in ds.times.iter().enumerate() {
         if ds.targets[0].y[i].is_some() {

@@ -22,12 +22,25 @@ enum Command {
     /// Market data: import, check, list, resample, export.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Train a model (walk-forward report, then the final fit) and register it.
+    Train(cmd::ml::TrainArgs),
+    /// Evaluate a registered model out of sample.
+    Evaluate(cmd::ml::EvaluateArgs),
+    /// Model registry: list, show, promote, rollback.
+    #[command(subcommand)]
+    Models(cmd::ml::ModelsCommand),
+    /// Write a model's gated signals to CSV.
+    Signals(cmd::ml::SignalsArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(c) => cmd::data::run(&cli.home, c),
+        Command::Train(a) => cmd::ml::train(&cli.home, a),
+        Command::Evaluate(a) => cmd::ml::evaluate(&cli.home, a),
+        Command::Models(c) => cmd::ml::models(&cli.home, c),
+        Command::Signals(a) => cmd::ml::signals(&cli.home, a),
     };
     match result {
         Ok(code) => code,
