@@ -24,13 +24,19 @@ impl Default for DriftLimits {
     }
 }
 
-/// A feature's training distribution, kept as quantiles.
+/// A feature's training distribution, kept as quantiles plus decile bins with their real shares
+/// (features with point masses, like `close_loc_1` at exactly 0 or 1, have tied deciles, so the
+/// shares are counted rather than assumed to be 10% each).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
     /// Feature name.
     pub name: String,
     /// 101 quantiles (0%, 1%, ..., 100%) of the training values.
     pub quantiles: Vec<f64>,
+    /// Distinct decile edges; bin k holds values in `(edges[k-1], edges[k]]`.
+    pub edges: Vec<f64>,
+    /// Training share of each of the `edges.len() + 1` bins.
+    pub shares: Vec<f64>,
 }
 
 impl Reference {
@@ -38,10 +44,13 @@ impl Reference {
     pub fn fit(name: &str, values: &[f64]) -> Self {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
-        let quantiles = (0..=100)
+        let quantiles: Vec<f64> = (0..=100)
             .filter_map(|k| v.get(((v.len().saturating_sub(1)) as f64 * k as f64 / 100.0) as usize).copied())
             .collect();
-        Self { name: name.to_string(), quantiles }
+        let mut edges: Vec<f64> = (1..10).filter_map(|k| quantiles.get(k * 10).copied()).collect();
+        edges.dedup();
+        let shares = bin_shares(&edges, values);
+        Self { name: name.to_string(), quantiles, edges, shares }
     }
 
     fn cdf(&self, x: f64) -> f64 {
@@ -53,19 +62,24 @@ impl Reference {
     }
 }
 
-/// PSI of `current` against the reference's deciles.
+fn bin_shares(edges: &[f64], values: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0usize; edges.len() + 1];
+    values.iter().for_each(|&x| counts[edges.partition_point(|&e| e < x)] += 1);
+    counts.iter().map(|&c| c as f64 / values.len().max(1) as f64).collect()
+}
+
+/// PSI of `current` against the reference's decile bins and their training shares.
 pub fn psi(reference: &Reference, current: &[f64]) -> f64 {
-    if reference.quantiles.len() < 101 || current.is_empty() {
+    if reference.shares.is_empty() || current.is_empty() {
         return 0.0;
     }
-    let edges: Vec<f64> = (1..10).map(|k| reference.quantiles[k * 10]).collect();
-    let mut counts = [0usize; 10];
-    current.iter().for_each(|&x| counts[edges.partition_point(|&e| e < x)] += 1);
-    counts
+    let actual = bin_shares(&reference.edges, current);
+    actual
         .iter()
-        .map(|&c| {
-            let actual = (c as f64 / current.len() as f64).max(1e-4);
-            (actual - 0.1) * (actual / 0.1).ln()
+        .zip(&reference.shares)
+        .map(|(&a, &e)| {
+            let (a, e) = (a.max(1e-4), e.max(1e-4));
+            (a - e) * (a / e).ln()
         })
         .sum()
 }

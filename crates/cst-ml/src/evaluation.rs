@@ -8,7 +8,7 @@ use crate::dataset::Dataset;
 use crate::drift::{self, BrierDecay, DriftLimits, Reference};
 use crate::gate::{Decision, Gate, Refusal};
 use crate::metrics::{self, ReliabilityBin};
-use crate::pipeline::{HorizonModel, Prediction, labelled_rows};
+use crate::pipeline::{HorizonModel, Prediction};
 use crate::regime::N_REGIMES;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -112,7 +112,8 @@ pub fn daily_feature_alarms(
     out
 }
 
-/// Predicts and gates every labelled row of `rows` in time order.
+/// Predicts and gates every row of `rows` in time order (unlabelled rows, such as the latest
+/// candles, are scored too; only labelled ones feed the Brier decay once resolved).
 pub fn score_rows(
     m: &HorizonModel,
     ds: &Dataset,
@@ -126,7 +127,7 @@ pub fn score_rows(
     let mut decay = BrierDecay::new(m.holdout_brier, limits);
     let mut pending: BinaryHeap<Reverse<(i64, usize, u64)>> = BinaryHeap::new();
     let mut out: Vec<Scored> = Vec::new();
-    for &i in &labelled_rows(ds, target, rows) {
+    for &i in rows {
         while let Some(Reverse((end, k, _))) = pending.peek().copied() {
             if end > ds.times[i] {
                 break;
@@ -139,13 +140,15 @@ pub fn score_rows(
         let mut alarms = feature_alarms.get(&ds.times[i].div_euclid(DAY_SECS)).cloned().unwrap_or_default();
         alarms.extend(decay.alarm());
         let decision = gate.decide(prediction.p, prediction.set, &alarms);
-        pending.push(Reverse((t.end_time[i], out.len(), 0)));
+        if t.y[i].is_some() {
+            pending.push(Reverse((t.end_time[i], out.len(), 0)));
+        }
         out.push(Scored { row: i, prediction, decision });
     }
     out
 }
 
-/// Summarises scored rows.
+/// Summarises scored rows (pass labelled rows only).
 pub fn report(m: &HorizonModel, ds: &Dataset, target: usize, scored: &[Scored]) -> HorizonReport {
     let t = &ds.targets[target];
     let p: Vec<f64> = scored.iter().map(|s| s.prediction.p).collect();

@@ -98,6 +98,20 @@ fn gate_passes_only_a_confident_single_class_prediction_without_drift() {
 }
 
 #[test]
+fn psi_counts_tied_deciles_instead_of_assuming_ten_percent_bins() {
+    // AVAX/USD closes exactly at the candle's low or high about a quarter of the time each, so the
+    // deciles of close_loc_1 are tied; assuming 10% bins made PSI alarm on every day.
+    let series = [realdata::series_15m("AVAX/USD", "AVAXUSD", 8_000)];
+    let ds = cst_ml::dataset::Dataset::from_series(&series, &realdata::labels(&[4]), i64::MIN, i64::MAX);
+    let col = ds.column("close_loc_1").unwrap();
+    let all: Vec<f64> = ds.x.iter().map(|r| r[col]).collect();
+    let (first, second) = all.split_at(all.len() / 2);
+    let reference = Reference::fit("close_loc_1", first);
+    assert!(reference.edges.len() < 9, "tied deciles collapse: {:?}", reference.edges);
+    assert!(drift::psi(&reference, second) < 0.1, "psi {}", drift::psi(&reference, second));
+}
+
+#[test]
 fn drift_alarms_fire_on_a_shifted_window_and_stay_quiet_on_the_training_window() {
     let ds = realdata::dataset(1, 17_000, &[4]);
     let col = ds.column("vol_64").unwrap();

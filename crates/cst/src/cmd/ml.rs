@@ -308,7 +308,7 @@ fn seal(
 }
 
 /// Promotion score: mean Brier skill (1 − Brier / base-rate Brier) over horizons, out of sample.
-fn score(report: &WalkForwardReport) -> f64 {
+fn promotion_score(report: &WalkForwardReport) -> f64 {
     let skill = |h: &HorizonReport| if h.brier_base_rate > 0.0 { 1.0 - h.brier / h.brier_base_rate } else { 0.0 };
     report.horizons.iter().map(skill).sum::<f64>() / report.horizons.len().max(1) as f64
 }
@@ -326,7 +326,7 @@ fn summary_of(file: &ModelFile, slot: &str, report: &WalkForwardReport, now: i64
         train_to: m.train_to,
         data_hash: m.data_hash.clone(),
         feature_names: file.body.model.feature_names.clone(),
-        score: score(report),
+        score: promotion_score(report),
         metrics: serde_json::to_string(&m.metrics)?,
         registered_at: now,
     })
@@ -379,17 +379,18 @@ fn pick_horizon(file: &ModelFile, horizon: Option<usize>) -> anyhow::Result<usiz
     }
 }
 
-fn score_horizon(l: &Loaded, k: usize) -> (HorizonReport, Vec<evaluation::Scored>) {
+/// Scores `rows` of horizon `k` with causal drift alarms from the model's training references.
+fn score(l: &Loaded, k: usize, rows: &[usize]) -> Vec<evaluation::Scored> {
     let m = &l.file.body.model;
-    let alarms = evaluation::daily_feature_alarms(
-        &l.ds,
-        &m.drift_refs,
-        m.config.drift,
-        WalkForwardConfig::default().drift_window_days,
-    );
-    let scored =
-        evaluation::score_rows(&m.horizons[k], &l.ds, k, &l.scored_rows, m.config.gate, m.config.drift, &alarms);
-    (evaluation::report(&m.horizons[k], &l.ds, k, &scored), scored)
+    let days = WalkForwardConfig::default().drift_window_days;
+    let alarms = evaluation::daily_feature_alarms(&l.ds, &m.drift_refs, m.config.drift, days);
+    evaluation::score_rows(&m.horizons[k], &l.ds, k, rows, m.config.gate, m.config.drift, &alarms)
+}
+
+/// The report over the labelled rows from `--from` on.
+fn score_horizon(l: &Loaded, k: usize) -> HorizonReport {
+    let labelled = cst_ml::pipeline::labelled_rows(&l.ds, k, &l.scored_rows);
+    evaluation::report(&l.file.body.model.horizons[k], &l.ds, k, &score(l, k, &labelled))
 }
 
 /// Runs `cst evaluate`.
@@ -397,8 +398,7 @@ pub fn evaluate(home: &HomeArgs, a: EvaluateArgs) -> anyhow::Result<ExitCode> {
     block_on(home, async |store| {
         let l = load_for_scoring(store, &a.model, &a.data).await?;
         let top = pick_horizon(&l.file, a.horizon)?;
-        let reports: Vec<HorizonReport> =
-            (0..l.file.body.model.horizons.len()).map(|k| score_horizon(&l, k).0).collect();
+        let reports: Vec<HorizonReport> = (0..l.file.body.model.horizons.len()).map(|k| score_horizon(&l, k)).collect();
         let mut out = serde_json::to_value(&reports[top])?;
         out["model_id"] = serde_json::json!(a.model);
         out["from"] = serde_json::json!(a.data.from);
@@ -424,7 +424,8 @@ pub fn signals(home: &HomeArgs, a: SignalsArgs) -> anyhow::Result<ExitCode> {
     block_on(home, async |store| {
         let l = load_for_scoring(store, &a.model, &a.data).await?;
         let k = pick_horizon(&l.file, a.horizon)?;
-        let (_, scored) = score_horizon(&l, k);
+        // Every row from --from on, labelled or not: the latest candles have no outcome yet.
+        let scored = score(&l, k, &l.scored_rows);
         let hm = &l.file.body.model.horizons[k];
         let names = &l.file.body.model.feature_names;
         let mut w = std::io::BufWriter::new(
