@@ -13,12 +13,16 @@ pub struct Migration {
 }
 
 /// SQLite migrations, oldest first.
-pub const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/sqlite/0001_candles.sql") }];
+pub const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "candles", sql: include_str!("../migrations/sqlite/0001_candles.sql") },
+    Migration { version: 2, name: "models", sql: include_str!("../migrations/sqlite/0002_models.sql") },
+];
 
 /// PostgreSQL migrations, oldest first.
-pub const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "candles", sql: include_str!("../migrations/postgres/0001_candles.sql") }];
+pub const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "candles", sql: include_str!("../migrations/postgres/0001_candles.sql") },
+    Migration { version: 2, name: "models", sql: include_str!("../migrations/postgres/0002_models.sql") },
+];
 
 /// The bookkeeping table (same DDL on both backends).
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -39,8 +43,9 @@ mod tests {
     fn semicolons_in_comments_do_not_split_statements() {
         for m in SQLITE.iter().chain(POSTGRES) {
             let stmts = statements(m.sql);
-            assert_eq!(stmts.len(), 1, "{}", m.name);
-            assert!(stmts[0].starts_with("CREATE TABLE candles"));
+            let tables = if m.version == 1 { 1 } else { 2 };
+            assert_eq!(stmts.len(), tables, "{}", m.name);
+            assert!(stmts.iter().all(|s| s.starts_with("CREATE TABLE ")), "{}", m.name);
         }
     }
 }

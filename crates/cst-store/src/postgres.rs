@@ -15,7 +15,7 @@ const BATCH_ROWS: usize = 10_000;
 /// A PostgreSQL-backed store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 const SELECT: &str = "SELECT time, open, high, low, close, volume, trades FROM candles \

@@ -16,7 +16,7 @@ const BATCH_ROWS: usize = 1000;
 /// A SQLite-backed store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 const SELECT: &str = "SELECT time, open, high, low, close, volume, trades FROM candles \

@@ -10,3 +10,4 @@ pub mod sentiment;
 pub mod sync;
 pub mod ta;
 pub mod serve;
+pub mod ml;
