@@ -7,6 +7,7 @@
 pub mod import;
 pub mod journal;
 pub mod migrate;
+pub mod models;
 mod postgres;
 mod sqlite;
 
@@ -28,6 +29,9 @@ pub enum StoreError {
     /// A stored value could not be read back as a decimal or interval.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// A model-registry request that cannot be honoured (unknown id, nothing to roll back).
+    #[error("model registry: {0}")]
+    Registry(String),
     /// A candle in the input differs from the one already stored at the same time.
     #[error("conflict with stored candle at {time}: stored {stored}, new {new}")]
     Conflict {

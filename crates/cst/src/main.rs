@@ -44,6 +44,15 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// HTTP API, web dashboard and /metrics over the stored data (no engine).
     Serve(cmd::serve::ServeArgs),
+    /// Train a model (walk-forward report, then the final fit) and register it.
+    Train(cmd::ml::TrainArgs),
+    /// Evaluate a registered model out of sample.
+    Evaluate(cmd::ml::EvaluateArgs),
+    /// Model registry: list, show, promote, rollback.
+    #[command(subcommand)]
+    Models(cmd::ml::ModelsCommand),
+    /// Write a model's gated signals to CSV.
+    Signals(cmd::ml::SignalsArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +68,10 @@ fn main() -> ExitCode {
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
         Command::Run(a) => cmd::run::run(&cli.home, a),
         Command::Serve(a) => cmd::serve::run(&cli.home, a),
+        Command::Train(a) => cmd::ml::train(&cli.home, a),
+        Command::Evaluate(a) => cmd::ml::evaluate(&cli.home, a),
+        Command::Models(c) => cmd::ml::models(&cli.home, c),
+        Command::Signals(a) => cmd::ml::signals(&cli.home, a),
     };
     match result {
         Ok(code) => code,

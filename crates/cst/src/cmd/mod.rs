@@ -5,6 +5,7 @@ pub mod book;
 pub mod data;
 pub mod features;
 pub mod intel;
+pub mod ml;
 pub mod record;
 pub mod run;
 pub mod sentiment;

@@ -1,0 +1,151 @@
+//! Drift statistics against the training window: population stability index (PSI) and the
+//! Kolmogorov–Smirnov distance per feature, and rolling Brier decay of resolved predictions. Each
+//! breach becomes a named alarm; the gate refuses while any is active, and a retrain can key on them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Alarm thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DriftLimits {
+    /// PSI at or above which a feature has drifted (0.25 is the usual "major shift").
+    pub psi: f64,
+    /// KS distance at or above which a feature has drifted.
+    pub ks: f64,
+    /// Alarm when rolling Brier exceeds the reference by this factor.
+    pub brier_ratio: f64,
+    /// Window (resolved predictions) for the rolling Brier.
+    pub brier_window: usize,
+}
+
+impl Default for DriftLimits {
+    fn default() -> Self {
+        Self { psi: 0.25, ks: 0.2, brier_ratio: 1.25, brier_window: 500 }
+    }
+}
+
+/// A feature's training distribution, kept as quantiles plus decile bins with their real shares
+/// (features with point masses, like `close_loc_1` at exactly 0 or 1, have tied deciles, so the
+/// shares are counted rather than assumed to be 10% each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Feature name.
+    pub name: String,
+    /// 101 quantiles (0%, 1%, ..., 100%) of the training values.
+    pub quantiles: Vec<f64>,
+    /// Distinct decile edges; bin k holds values in `(edges[k-1], edges[k]]`.
+    pub edges: Vec<f64>,
+    /// Training share of each of the `edges.len() + 1` bins.
+    pub shares: Vec<f64>,
+}
+
+impl Reference {
+    /// Summarises training values.
+    pub fn fit(name: &str, values: &[f64]) -> Self {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let quantiles: Vec<f64> = (0..=100)
+            .filter_map(|k| v.get(((v.len().saturating_sub(1)) as f64 * k as f64 / 100.0) as usize).copied())
+            .collect();
+        let mut edges: Vec<f64> = (1..10).filter_map(|k| quantiles.get(k * 10).copied()).collect();
+        edges.dedup();
+        let shares = bin_shares(&edges, values);
+        Self { name: name.to_string(), quantiles, edges, shares }
+    }
+
+    fn cdf(&self, x: f64) -> f64 {
+        let n = self.quantiles.len();
+        if n == 0 {
+            return 0.0;
+        }
+        self.quantiles.partition_point(|&q| q <= x) as f64 / n as f64
+    }
+}
+
+fn bin_shares(edges: &[f64], values: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0usize; edges.len() + 1];
+    values.iter().for_each(|&x| counts[edges.partition_point(|&e| e < x)] += 1);
+    counts.iter().map(|&c| c as f64 / values.len().max(1) as f64).collect()
+}
+
+/// PSI of `current` against the reference's decile bins and their training shares.
+pub fn psi(reference: &Reference, current: &[f64]) -> f64 {
+    if reference.shares.is_empty() || current.is_empty() {
+        return 0.0;
+    }
+    let actual = bin_shares(&reference.edges, current);
+    actual
+        .iter()
+        .zip(&reference.shares)
+        .map(|(&a, &e)| {
+            let (a, e) = (a.max(1e-4), e.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
+/// Kolmogorov–Smirnov distance between `current` and the reference distribution.
+pub fn ks(reference: &Reference, current: &[f64]) -> f64 {
+    let mut v = current.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    v.iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let r = reference.cdf(x);
+            (r - i as f64 / n).abs().max((r - (i + 1) as f64 / n).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Alarms for a window of recent feature rows.
+pub fn feature_alarms(refs: &[Reference], rows: &[&[f64]], limits: DriftLimits) -> Vec<String> {
+    let mut out = Vec::new();
+    for (j, r) in refs.iter().enumerate() {
+        let col: Vec<f64> = rows.iter().map(|row| row[j]).collect();
+        let (p, k) = (psi(r, &col), ks(r, &col));
+        if p >= limits.psi {
+            out.push(format!("psi:{}={p:.3}", r.name));
+        }
+        if k >= limits.ks {
+            out.push(format!("ks:{}={k:.3}", r.name));
+        }
+    }
+    out
+}
+
+/// Rolling Brier score of resolved predictions against the out-of-sample reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrierDecay {
+    reference: f64,
+    limits: DriftLimits,
+    window: VecDeque<f64>,
+}
+
+impl BrierDecay {
+    /// Starts with the model's out-of-sample Brier as reference.
+    pub fn new(reference: f64, limits: DriftLimits) -> Self {
+        Self { reference, limits, window: VecDeque::new() }
+    }
+
+    /// Adds one resolved prediction.
+    pub fn push(&mut self, p: f64, win: bool) {
+        self.window.push_back((p - f64::from(u8::from(win))).powi(2));
+        if self.window.len() > self.limits.brier_window {
+            self.window.pop_front();
+        }
+    }
+
+    /// The rolling Brier (None until the window is full).
+    pub fn rolling(&self) -> Option<f64> {
+        (self.window.len() >= self.limits.brier_window)
+            .then(|| self.window.iter().sum::<f64>() / self.window.len() as f64)
+    }
+
+    /// An alarm when the rolling Brier has decayed beyond the limit.
+    pub fn alarm(&self) -> Option<String> {
+        self.rolling()
+            .filter(|b| *b > self.reference * self.limits.brier_ratio)
+            .map(|b| format!("brier_decay={b:.4}>ref {:.4}", self.reference))
+    }
+}

@@ -1,0 +1,249 @@
+//! Out-of-sample scoring of a horizon model: calibration metrics, conformal coverage (split, ACI and
+//! per regime), the return interval's coverage and the confidence gate's realised hit rate. Drift
+//! alarms are computed causally: each day is judged on the features of the days before it, and
+//! Brier decay only on outcomes already resolved at the decision time.
+
+use crate::conformal::{Adaptive, ClassSet};
+use crate::dataset::Dataset;
+use crate::drift::{self, BrierDecay, DriftLimits, Reference};
+use crate::gate::{Decision, Gate, Refusal};
+use crate::metrics::{self, ReliabilityBin};
+use crate::pipeline::{HorizonModel, Prediction};
+use crate::regime::N_REGIMES;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// Bins of the ECE and the reliability table.
+pub const ECE_BINS: usize = 10;
+/// Gated signals below which the hit rate is reported as not meaningful.
+pub const MIN_GATED: usize = 30;
+const DAY_SECS: i64 = 86_400;
+
+/// What the gate let through and how it fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateStats {
+    /// Signals that passed.
+    pub passed: usize,
+    /// Mean stated confidence of the passed signals.
+    pub mean_confidence: Option<f64>,
+    /// Share of passed signals that won.
+    pub hit_rate: Option<f64>,
+    /// Plain-language verdict on the sample size.
+    pub note: String,
+}
+
+/// The evaluation of one horizon over a set of rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonReport {
+    /// Horizon in candles.
+    pub horizon: usize,
+    /// Scored rows.
+    pub n: usize,
+    /// Share of winning rows.
+    pub base_rate: f64,
+    /// ROC AUC of the calibrated probability.
+    pub auc: f64,
+    /// Brier score.
+    pub brier: f64,
+    /// Brier score of always predicting the base rate (the no-skill reference).
+    pub brier_base_rate: f64,
+    /// Log loss.
+    pub log_loss: f64,
+    /// Expected calibration error over [`ECE_BINS`] bins.
+    pub ece: f64,
+    /// Reliability table.
+    pub reliability: Vec<ReliabilityBin>,
+    /// Conformal coverage of the win/lose set.
+    pub coverage: f64,
+    /// Nominal conformal coverage.
+    pub coverage_nominal: f64,
+    /// Coverage within each volatility regime.
+    pub coverage_by_regime: Vec<Option<f64>>,
+    /// Coverage of adaptive conformal sets run online over the rows.
+    pub coverage_aci: f64,
+    /// Share of rows whose set is a single class.
+    pub single_class_share: f64,
+    /// Coverage of the forward-return interval.
+    pub return_coverage: f64,
+    /// Mean ensemble disagreement.
+    pub mean_disagreement: f64,
+    /// Gate results.
+    pub gate: GateStats,
+    /// Refusal counts by reason.
+    pub refusals: BTreeMap<String, usize>,
+}
+
+/// One scored row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Row index in the dataset.
+    pub row: usize,
+    /// The prediction.
+    pub prediction: Prediction,
+    /// The gate's decision.
+    pub decision: Decision,
+}
+
+/// Causal drift alarms per day: the features of the `window_days` before each day against the
+/// training references.
+pub fn daily_feature_alarms(
+    ds: &Dataset,
+    refs: &[Reference],
+    limits: DriftLimits,
+    window_days: i64,
+) -> BTreeMap<i64, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let (Some(&first), Some(&last)) = (ds.times.first(), ds.times.last()) else { return out };
+    let mut day = first.div_euclid(DAY_SECS);
+    while day <= last.div_euclid(DAY_SECS) {
+        let (lo, hi) = ((day - window_days) * DAY_SECS, day * DAY_SECS);
+        let a = ds.times.partition_point(|&t| t < lo);
+        let b = ds.times.partition_point(|&t| t < hi);
+        let rows: Vec<&[f64]> = ds.x[a..b].iter().map(|r| r.as_slice()).collect();
+        let alarms = if rows.len() < 100 {
+            vec!["drift_window_too_short".to_string()]
+        } else {
+            drift::feature_alarms(refs, &rows, limits)
+        };
+        out.insert(day, alarms);
+        day += 1;
+    }
+    out
+}
+
+/// Predicts and gates every row of `rows` in time order (unlabelled rows, such as the latest
+/// candles, are scored too; only labelled ones feed the Brier decay once resolved).
+pub fn score_rows(
+    m: &HorizonModel,
+    ds: &Dataset,
+    target: usize,
+    rows: &[usize],
+    gate: Gate,
+    limits: DriftLimits,
+    feature_alarms: &BTreeMap<i64, Vec<String>>,
+) -> Vec<Scored> {
+    let t = &ds.targets[target];
+    let mut decay = BrierDecay::new(m.holdout_brier, limits);
+    let mut pending: BinaryHeap<Reverse<(i64, usize, u64)>> = BinaryHeap::new();
+    let mut out: Vec<Scored> = Vec::new();
+    for &i in rows {
+        while let Some(Reverse((end, k, _))) = pending.peek().copied() {
+            if end > ds.times[i] {
+                break;
+            }
+            pending.pop();
+            let s: &Scored = &out[k];
+            decay.push(s.prediction.p, t.y[s.row].unwrap_or(false));
+        }
+        let prediction = m.predict(&ds.x[i]);
+        let mut alarms = feature_alarms.get(&ds.times[i].div_euclid(DAY_SECS)).cloned().unwrap_or_default();
+        alarms.extend(decay.alarm());
+        let decision = gate.decide(prediction.p, prediction.set, &alarms);
+        if t.y[i].is_some() {
+            pending.push(Reverse((t.end_time[i], out.len(), 0)));
+        }
+        out.push(Scored { row: i, prediction, decision });
+    }
+    out
+}
+
+/// Summarises scored rows (pass labelled rows only).
+pub fn report(m: &HorizonModel, ds: &Dataset, target: usize, scored: &[Scored]) -> HorizonReport {
+    let t = &ds.targets[target];
+    let p: Vec<f64> = scored.iter().map(|s| s.prediction.p).collect();
+    let y: Vec<bool> = scored.iter().map(|s| t.y[s.row].unwrap_or(false)).collect();
+    let base_rate = metrics::mean(y.iter().map(|&v| f64::from(u8::from(v))));
+    let covered = |s: &Scored| s.prediction.set.covers(t.y[s.row].unwrap_or(false));
+    let share = |f: &dyn Fn(&Scored) -> bool, set: &[&Scored]| {
+        (!set.is_empty()).then(|| set.iter().filter(|s| f(s)).count() as f64 / set.len() as f64)
+    };
+    let all: Vec<&Scored> = scored.iter().collect();
+    let coverage_by_regime = (0..N_REGIMES)
+        .map(|r| share(&covered, &all.iter().copied().filter(|s| s.prediction.regime == r).collect::<Vec<_>>()))
+        .collect();
+    let return_cov = |s: &Scored| {
+        let (lo, hi) = s.prediction.return_interval;
+        (lo..=hi).contains(&t.log_return[s.row])
+    };
+    HorizonReport {
+        horizon: t.horizon,
+        n: scored.len(),
+        base_rate,
+        auc: metrics::auc(&p, &y),
+        brier: metrics::brier(&p, &y),
+        brier_base_rate: base_rate * (1.0 - base_rate),
+        log_loss: metrics::log_loss(&p, &y),
+        ece: metrics::ece(&p, &y, ECE_BINS),
+        reliability: metrics::reliability(&p, &y, ECE_BINS),
+        coverage: share(&covered, &all).unwrap_or(0.0),
+        coverage_nominal: m.conformal.level,
+        coverage_by_regime,
+        coverage_aci: aci_coverage(m, &p, &y),
+        single_class_share: share(&|s: &Scored| s.prediction.set.is_single(), &all).unwrap_or(0.0),
+        return_coverage: share(&return_cov, &all).unwrap_or(0.0),
+        mean_disagreement: metrics::mean(scored.iter().map(|s| s.prediction.disagreement)),
+        gate: gate_stats(scored, &y),
+        refusals: refusal_counts(scored),
+    }
+}
+
+fn aci_coverage(m: &HorizonModel, p: &[f64], y: &[bool]) -> f64 {
+    // ACI restarts from the pooled calibration quantile's score distribution, approximated by the
+    // scores implied by the first rows' outcomes as they resolve.
+    let mut aci = Adaptive::new(Vec::new(), m.conformal.level, 0.005);
+    let mut hits = 0usize;
+    for (&p, &y) in p.iter().zip(y) {
+        let q = if aci.scores.len() < 50 { m.conformal.q } else { aci.q() };
+        let set = ClassSet::from_p(p, q);
+        let hit = set.covers(y);
+        hits += usize::from(hit);
+        aci.update(!hit);
+        aci.scores.push(if y { 1.0 - p } else { p });
+    }
+    if p.is_empty() { 0.0 } else { hits as f64 / p.len() as f64 }
+}
+
+fn gate_stats(scored: &[Scored], y: &[bool]) -> GateStats {
+    let passed: Vec<(f64, bool)> = scored
+        .iter()
+        .zip(y)
+        .filter_map(|(s, &y)| match s.decision {
+            Decision::Pass { confidence } => Some((confidence, y)),
+            Decision::Refuse(_) => None,
+        })
+        .collect();
+    let n = passed.len();
+    let mean_confidence = (n > 0).then(|| metrics::mean(passed.iter().map(|p| p.0)));
+    let hit_rate = (n > 0).then(|| metrics::mean(passed.iter().map(|p| f64::from(u8::from(p.1)))));
+    let note = if n < MIN_GATED {
+        format!("only {n} signals passed the gate (fewer than {MIN_GATED}): the hit rate is not meaningful")
+    } else {
+        format!("{n} signals passed the gate")
+    };
+    GateStats { passed: n, mean_confidence, hit_rate, note }
+}
+
+fn refusal_counts(scored: &[Scored]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for s in scored {
+        if let Decision::Refuse(why) = &s.decision {
+            for r in why {
+                let key = match r {
+                    Refusal::LowConfidence { .. } => "low_confidence",
+                    Refusal::AmbiguousSet { .. } => "ambiguous_set",
+                    Refusal::SetSaysLose => "set_says_lose",
+                    Refusal::Drift { alarms } => {
+                        for a in alarms {
+                            let name = a.split('=').next().unwrap_or(a);
+                            *out.entry(format!("drift:{name}")).or_insert(0) += 1;
+                        }
+                        "drift"
+                    }
+                };
+                *out.entry(key.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
