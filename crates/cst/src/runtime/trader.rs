@@ -115,6 +115,7 @@ impl Trader {
     /// One bar, in the backtest's order.
     pub fn step(&mut self, bar: &Bar) {
         let now = bar.stamp.exchange_ns;
+        let journaling = self.journaling();
         self.venue.on_bar(bar, &mut self.events);
         if !self.events.is_empty() {
             self.deliver_venue_events();
@@ -126,7 +127,7 @@ impl Trader {
         self.last_event_ns = now;
         self.track_day(now);
         self.index += 1;
-        if self.journaling() {
+        if journaling {
             self.batch.last_event_ns = now;
             self.batch.events = self.index as i64;
         }
@@ -339,4 +340,79 @@ fn side_text(side: cst_core::trade::Side) -> String {
 /// The kill level as its kebab-case name.
 pub fn level_text(level: KillLevel) -> String {
     serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::backtest::{instruments, strategy};
+    use crate::runtime::market_data::Replay;
+    use cst_core::backtest::bars::parse_ohlcvt;
+    use cst_core::interval::Interval;
+
+    fn setup() -> (BacktestSpec, Vec<VenuePair>, Replay) {
+        let text = cst_testdata::read_text("kraken/ohlcvt/intraday-2023/q1-btc/XBTUSD_60.csv");
+        let replay = Replay::from_rows(&[parse_ohlcvt(&text).0], Interval::H1);
+        let pair: cst_core::pair::Pair = "XBT/USD".parse().unwrap();
+        let files = [
+            cst_testdata::path("kraken/rest-capture-2025/spot/http_asset_pairs.json"),
+            cst_testdata::path("kraken/ws-v1-capture-2021/KRAKEN.0.txt.gz"),
+        ];
+        let inst = instruments(&files, std::slice::from_ref(&pair)).unwrap();
+        let pairs = vec![VenuePair { instrument: inst[0].clone(), scale: replay.scales[0] }];
+        let file = strategy("sma-cross").unwrap();
+        let spec = BacktestSpec {
+            strategy: file.spec,
+            engine: file.engine,
+            venue: file.venue,
+            cash: Decimal::from(10_000),
+            interval: Interval::H1,
+            record_curve: false,
+        };
+        (spec, pairs, replay)
+    }
+
+    fn run(journal_from: usize, chunk: usize) -> (Vec<JournalBatch>, Decimal) {
+        let (spec, pairs, replay) = setup();
+        let mut t = Trader::new(&spec, pairs, journal_from).unwrap();
+        let mut batches = Vec::new();
+        for part in replay.bars.chunks(chunk) {
+            for bar in part {
+                t.step(bar);
+            }
+            batches.extend(t.take_batch());
+        }
+        (batches, t.equity())
+    }
+
+    #[test]
+    fn rebuild_from_a_checkpoint_journals_exactly_the_tail_of_a_full_run() {
+        let (full, equity) = run(0, 100);
+        let (tail, rebuilt_equity) = run(1_000, 100);
+        assert_eq!(equity, rebuilt_equity);
+        let orders = |b: &[JournalBatch]| b.iter().flat_map(|b| b.orders.clone()).collect::<Vec<_>>();
+        let fills = |b: &[JournalBatch]| b.iter().flat_map(|b| b.fills.clone()).collect::<Vec<_>>();
+        let ledger = |b: &[JournalBatch]| b.iter().flat_map(|b| b.ledger.clone()).collect::<Vec<_>>();
+        assert!(!orders(&tail).is_empty(), "sma-cross trades in Q1 2023 after the checkpoint");
+        let full_orders = orders(&full);
+        let tail_orders = orders(&tail);
+        assert_eq!(tail_orders, full_orders[full_orders.len() - tail_orders.len()..], "the same orders, same ids");
+        let full_fills = fills(&full);
+        let k = full_fills.iter().position(|f| f.seq == fills(&tail)[0].seq).unwrap();
+        assert_eq!(fills(&tail), full_fills[k..], "same fills with the same sequence numbers");
+        let full_ledger = ledger(&full);
+        let j = full_ledger.iter().position(|l| l.seq == ledger(&tail)[0].seq).unwrap();
+        assert_eq!(ledger(&tail), full_ledger[j..]);
+        assert!(tail.iter().all(|b| b.events > 1_000), "nothing before the checkpoint is journaled again");
+        assert_eq!(tail.last().unwrap().events, 2160);
+    }
+
+    #[test]
+    fn chunking_does_not_change_what_is_journaled() {
+        let (a, ea) = run(0, 1);
+        let (b, eb) = run(0, 512);
+        assert_eq!(ea, eb);
+        let fills = |b: &[JournalBatch]| b.iter().flat_map(|b| b.fills.clone()).collect::<Vec<_>>();
+        assert_eq!(fills(&a), fills(&b));
+    }
 }
