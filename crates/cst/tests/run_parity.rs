@@ -55,3 +55,34 @@ async fn paper_run_on_real_xbt_hourly_equals_backtest_exactly() {
     assert_eq!(j.positions[0].qty, held);
     assert!(j.orders.len() > 100, "sma-cross trades through 2019: {} orders", j.orders.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_of_a_kraken_ohlcvt_file_equals_backtest_of_the_same_file() {
+    let home = Home::sqlite();
+    let file = cst_testdata::path("kraken/ohlcvt/intraday-2023/q1-btc/XBTUSD_60.csv").display().to_string();
+    let common = ["--pairs", "XBT/USD", "--interval", "1h", "--strategy", "sma-cross"];
+    let mut args: Vec<String> = ["run", "--replay", &file, "--listen", "127.0.0.1:0", "--redis", ""]
+        .iter()
+        .chain(&common)
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--run-id", "q1-file"].map(String::from));
+    let mut run = home.spawn(&args);
+    assert!(run.wait_line("replay finished", Duration::from_secs(300)).contains("2160 events"));
+    run.terminate();
+    let j = journal(&home.url(), "q1-file").await;
+
+    let report_dir = path_of(&home, "report");
+    let out = home
+        .cmd()
+        .args(["backtest", "--input", &file, "--report", report_dir.to_str().unwrap()])
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(j.risk.unwrap().equity, dec(&report["final_equity"]));
+    assert_eq!(j.fills.len() as u64, report["counters"]["fills"].as_u64().unwrap());
+    assert!(!j.fills.is_empty());
+}

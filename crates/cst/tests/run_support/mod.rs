@@ -98,14 +98,14 @@ impl Home {
     }
 
     pub fn spawn_run_with(&self, speed: &str, extra: &[&str]) -> Running {
-        let mut child = self
-            .cmd()
-            .args(self.run_args(speed))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut args = self.run_args(speed);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        self.spawn(&args)
+    }
+
+    /// `cst run` (or any command) with exactly these arguments.
+    pub fn spawn(&self, args: &[String]) -> Running {
+        let mut child = self.cmd().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
