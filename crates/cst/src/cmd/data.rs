@@ -3,6 +3,7 @@
 use crate::home::HomeArgs;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use cst_core::candle::CandleRow;
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::quality::{GateMode, QualityReport, Verdict, assess, consistency};
@@ -11,6 +12,7 @@ use cst_core::time::Timestamp;
 use cst_store::Store;
 use cst_store::import::{ImportReport, expand_paths, read_file, store_file};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -209,16 +211,24 @@ pub async fn quality_reports(
     mode: GateMode,
 ) -> anyhow::Result<Vec<QualityReport>> {
     let all = store.series().await?;
+    // A coarse series is compared with every finer one of its pair: load each series once.
+    let mut loaded: HashMap<(String, Interval), Vec<CandleRow>> = HashMap::new();
     let mut reports = Vec::new();
     for s in
         all.iter().filter(|s| pair.is_none_or(|p| p.wsname() == s.pair) && interval.is_none_or(|i| i == s.interval))
     {
         let p: Pair = s.pair.parse()?;
-        let rows = store.candles(&p, s.interval, None, None).await?;
-        let mut report = assess(&s.pair, s.interval, &rows, now, mode);
-        for coarse in all.iter().filter(|c| c.pair == s.pair && s.interval.divides(c.interval)) {
-            let coarse_rows = store.candles(&p, coarse.interval, None, None).await?;
-            if let Some(c) = consistency(&rows, s.interval, &coarse_rows, coarse.interval) {
+        let mut intervals = vec![s.interval];
+        intervals.extend(all.iter().filter(|c| c.pair == s.pair && s.interval.divides(c.interval)).map(|c| c.interval));
+        for &iv in &intervals {
+            if let std::collections::hash_map::Entry::Vacant(slot) = loaded.entry((s.pair.clone(), iv)) {
+                slot.insert(store.candles(&p, iv, None, None).await?);
+            }
+        }
+        let rows_of = |iv: Interval| loaded.get(&(s.pair.clone(), iv)).map(Vec::as_slice).unwrap_or_default();
+        let mut report = assess(&s.pair, s.interval, rows_of(s.interval), now, mode);
+        for &coarse in &intervals[1..] {
+            if let Some(c) = consistency(rows_of(s.interval), s.interval, rows_of(coarse), coarse) {
                 report.add_consistency(c, mode);
             }
         }
