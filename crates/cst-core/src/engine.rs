@@ -15,9 +15,10 @@ use crate::instrument::Instrument;
 use crate::kill_switch::KillTransition;
 use crate::ledger::{Ledger, LedgerError};
 use crate::num::{Price, Qty};
+use crate::order::OrderIntent;
 use crate::pair::Pair;
 use crate::risk::{ApprovedOrder, Refusal, RiskGuard, RiskLimits};
-use crate::signal::{GateConfig, SignalGate};
+use crate::signal::{GateConfig, SignalGate, SignalLog};
 use crate::sizing::SizingConfig;
 use crate::strategy::{BarView, Strategy};
 use rust_decimal::Decimal;
@@ -74,12 +75,37 @@ impl EnginePair {
     }
 }
 
-/// An order sent and not yet done.
+/// An order sent (or scheduled) and not yet done.
 #[derive(Debug, Clone, Copy)]
 struct InFlight {
     id: ClientOrderId,
     pair: crate::event::PairId,
-    decision_price: Price,
+    intent: OrderIntent,
+    accepted: bool,
+    filled: Decimal,
+}
+
+/// Where a working order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkingState {
+    /// A TWAP slice waiting for its release time.
+    Scheduled,
+    /// Sent, not yet acknowledged by the venue.
+    Sent,
+    /// Acknowledged and working.
+    Accepted,
+}
+
+/// An order the engine sent or scheduled that is not done yet.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WorkingOrder {
+    /// The order as decided.
+    pub intent: OrderIntent,
+    /// Where it stands.
+    pub state: WorkingState,
+    /// Quantity filled so far (base units).
+    pub filled: Decimal,
 }
 
 /// Counters for reports.
@@ -126,6 +152,8 @@ pub struct Engine {
     counters: EngineCounters,
     seq: u32,
     last_error: Option<LedgerError>,
+    paused: bool,
+    signals: SignalLog,
 }
 
 /// Why an engine could not be built.
@@ -193,6 +221,8 @@ impl Engine {
             counters: EngineCounters::default(),
             seq: 0,
             last_error: None,
+            paused: false,
+            signals: SignalLog::default(),
             pairs,
         })
     }
@@ -275,7 +305,13 @@ impl Engine {
         let i = f.pair.index();
         self.qty_f64[i] = self.ledger.position(f.pair).qty.to_f64().unwrap_or(0.0);
         self.cash_f64 = self.ledger.balance(&self.quote).to_f64().unwrap_or(0.0);
-        let decision = self.in_flight.iter().find(|o| o.id == f.id).map_or(f.reference_price, |o| o.decision_price);
+        let decision = match self.in_flight.iter_mut().find(|o| o.id == f.id) {
+            Some(o) => {
+                o.filled += f.qty.value();
+                o.intent.decision_price
+            }
+            None => f.reference_price,
+        };
         self.attribution.on_fill(f, decision);
         if self.guard.kill_switch().level() == KillLevel::Flatten
             && self.ledger.positions().iter().all(|p| p.qty.is_zero())
@@ -294,7 +330,11 @@ impl Engine {
 
     fn on_order(&mut self, u: &OrderUpdate) {
         match u {
-            OrderUpdate::Accepted { .. } => {}
+            OrderUpdate::Accepted { id, .. } => {
+                if let Some(o) = self.in_flight.iter_mut().find(|o| o.id == *id) {
+                    o.accepted = true;
+                }
+            }
             OrderUpdate::Rejected { id, .. } => {
                 self.counters.venue_rejections += 1;
                 self.in_flight.retain(|o| o.id != *id);
@@ -315,6 +355,11 @@ impl Engine {
                     out.push(Action::Kill(t));
                 }
             }
+            Control::Pause { .. } => {
+                self.paused = true;
+                self.withdraw_entries(out);
+            }
+            Control::Resume { .. } => self.paused = false,
             Control::DataQuality { pair, tradable, reason } => self.guard.set_quality(*pair, *tradable, reason),
         }
     }
@@ -340,6 +385,33 @@ impl Engine {
                 k += 1;
             }
         }
+    }
+
+    /// True while the operator has paused new entries.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// The newest strategy decisions and what became of them.
+    pub fn signals(&self) -> &SignalLog {
+        &self.signals
+    }
+
+    /// Orders sent or scheduled and not done yet, in the order they were decided.
+    pub fn working_orders(&self) -> Vec<WorkingOrder> {
+        self.in_flight
+            .iter()
+            .map(|o| {
+                let state = if self.later.iter().any(|(_, l)| l.id() == o.id) {
+                    WorkingState::Scheduled
+                } else if o.accepted {
+                    WorkingState::Accepted
+                } else {
+                    WorkingState::Sent
+                };
+                WorkingOrder { intent: o.intent, state, filled: o.filled }
+            })
+            .collect()
     }
 
     /// The ledger.

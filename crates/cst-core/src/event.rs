@@ -245,6 +245,21 @@ pub enum Control {
         /// When.
         at_ns: i64,
     },
+    /// Stop strategy targets from opening or increasing positions (exits, fills and the kill
+    /// switch keep working); entries still waiting to be sent are withdrawn.
+    Pause {
+        /// Why.
+        reason: String,
+        /// When.
+        at_ns: i64,
+    },
+    /// Undo a pause: the next strategy target trades normally (the kill switch is unchanged).
+    Resume {
+        /// Why.
+        reason: String,
+        /// When.
+        at_ns: i64,
+    },
     /// The data-quality gate's verdict for a pair (see [`crate::quality`]).
     DataQuality {
         /// Which pair.

@@ -1,8 +1,11 @@
 //! The signal gate: a model signal passes only when its calibrated confidence reaches the
 //! threshold (default 0.80). Rule signals carry no confidence and bypass it explicitly.
 
+use crate::event::PairId;
+use crate::risk::Rule;
 use crate::strategy::Target;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// Default minimum calibrated confidence for model signals.
 pub const DEFAULT_THRESHOLD: f64 = 0.80;
@@ -81,6 +84,103 @@ impl SignalGate {
     }
 }
 
+/// Strategy decisions the engine keeps for the operator (the newest [`SIGNAL_LOG_LEN`]).
+pub const SIGNAL_LOG_LEN: usize = 200;
+
+/// What became of one strategy target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
+pub enum SignalOutcome {
+    /// Orders were placed (or scheduled) for it.
+    Traded,
+    /// The signal gate blocked it (model confidence below the threshold).
+    Gated,
+    /// The risk guard refused the order, by this rule.
+    RiskRefused(Rule),
+    /// The execution policy refused the approved order (its reason).
+    ExecutionRefused(String),
+    /// The operator paused new entries and the target asked for more exposure.
+    Paused,
+    /// The change was smaller than the pair's minimum order.
+    BelowMinimum,
+    /// The position already matched the target (or no price was known yet): nothing to do.
+    Unchanged,
+}
+
+impl SignalOutcome {
+    /// True when an order followed.
+    pub fn is_traded(&self) -> bool {
+        matches!(self, SignalOutcome::Traded)
+    }
+
+    /// The refusal reason in one kebab-case word or phrase (`None` when traded).
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            SignalOutcome::Traded => None,
+            SignalOutcome::Gated => Some("gate: confidence below threshold".into()),
+            SignalOutcome::RiskRefused(rule) => Some(format!("risk: {}", rule_name(*rule))),
+            SignalOutcome::ExecutionRefused(why) => Some(format!("execution: {why}")),
+            SignalOutcome::Paused => Some("paused".into()),
+            SignalOutcome::BelowMinimum => Some("below minimum order".into()),
+            SignalOutcome::Unchanged => Some("unchanged: position already at target".into()),
+        }
+    }
+}
+
+fn rule_name(rule: Rule) -> String {
+    serde_json::to_value(rule).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{rule:?}"))
+}
+
+/// One strategy decision and its fate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalRecord {
+    /// Which pair.
+    pub pair: PairId,
+    /// Exchange time of the bar that produced it (ns).
+    pub time_ns: i64,
+    /// Target position as a fraction of the allotted equity.
+    pub target: f64,
+    /// Calibrated confidence (model strategies only).
+    pub confidence: Option<f64>,
+    /// What became of it.
+    pub outcome: SignalOutcome,
+}
+
+/// A bounded ring of the newest decisions; its storage is reserved once, so recording never
+/// reallocates, and bars without a decision never touch it.
+#[derive(Debug, Clone)]
+pub struct SignalLog {
+    ring: VecDeque<SignalRecord>,
+    total: u64,
+}
+
+impl Default for SignalLog {
+    fn default() -> Self {
+        Self { ring: VecDeque::with_capacity(SIGNAL_LOG_LEN), total: 0 }
+    }
+}
+
+impl SignalLog {
+    /// Records one decision, dropping the oldest when full.
+    pub fn push(&mut self, record: SignalRecord) {
+        if self.ring.len() == SIGNAL_LOG_LEN {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(record);
+        self.total += 1;
+    }
+
+    /// The kept decisions, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &SignalRecord> + ExactSizeIterator {
+        self.ring.iter()
+    }
+
+    /// Decisions recorded since start (kept or not).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +196,29 @@ mod tests {
         assert_eq!(gate.check(&model(0.80)), GateDecision::Pass);
         assert!(gate.check(&model(f64::NAN)) != GateDecision::Pass);
         assert_eq!((gate.passed, gate.blocked), (1, 2));
+    }
+
+    fn record(k: i64) -> SignalRecord {
+        SignalRecord { pair: PairId(0), time_ns: k, target: 1.0, confidence: None, outcome: SignalOutcome::Traded }
+    }
+
+    #[test]
+    fn signal_log_keeps_the_newest_entries_and_counts_all() {
+        let mut log = SignalLog::default();
+        for k in 0..(SIGNAL_LOG_LEN as i64 + 5) {
+            log.push(record(k));
+        }
+        assert_eq!(log.total(), SIGNAL_LOG_LEN as u64 + 5);
+        assert_eq!(log.iter().len(), SIGNAL_LOG_LEN);
+        assert_eq!(log.iter().next().map(|r| r.time_ns), Some(5));
+        assert_eq!(log.iter().last().map(|r| r.time_ns), Some(SIGNAL_LOG_LEN as i64 + 4));
+    }
+
+    #[test]
+    fn refusal_reasons_name_the_stage_and_rule() {
+        assert_eq!(SignalOutcome::RiskRefused(Rule::KillSwitch).reason().as_deref(), Some("risk: kill-switch"));
+        assert_eq!(SignalOutcome::Paused.reason().as_deref(), Some("paused"));
+        assert_eq!(SignalOutcome::Traded.reason(), None);
     }
 
     #[test]
