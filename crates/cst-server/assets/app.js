@@ -92,6 +92,8 @@ function renderRisk(r) {
     " · max drawdown " + num(r.max_drawdown_ratio * 100) + " %" +
     (t ? " · last: " + t.from + " → " + t.to + " (" + t.trigger + ": " + t.reason + ") at " + t.at : "");
   fillRows("refusals", r.refusals.map((x) => [x.reason, x.count]));
+  const limits = Object.entries(r.limits || {}).map(([k, v]) => [k, v === null ? "off" : v]);
+  fillRows("limits", limits);
 }
 
 function renderTables(s) {
@@ -99,13 +101,17 @@ function renderTables(s) {
   fillRows("positions", s.positions.map((p) => [p.pair, p.qty, p.avg_price, p.mark_price, num(p.notional),
     signed(p.unrealized_pnl, cur), signed(p.realized_pnl, cur)]));
   fillRows("orders", s.open_orders.map((o) => [o.client_order_id, o.pair, o.side, o.kind, o.qty, o.price,
-    o.filled_qty, o.placed_at]));
+    o.filled_qty, o.status, o.placed_at, o.age_secs === null || o.age_secs === undefined ? "–" : o.age_secs + " s"]));
+  // Rule strategies have no confidence: shown as a dash, never as 0 %.
   fillRows("signals", s.signals.slice(-50).reverse().map((x) => [x.time, x.pair, x.direction,
-    num(x.confidence * 100, 1) + " %", x.source, el("td", x.outcome, x.outcome === "accepted" ? "good" : "warnc"),
-    x.reason]));
+    x.confidence === null || x.confidence === undefined ? "–" : num(x.confidence * 100, 1) + " %", x.source,
+    el("td", x.outcome, x.outcome === "accepted" ? "good" : "warnc"), x.reason]));
   fillRows("quality", s.quality.map((q) => [q.pair, q.interval,
     el("td", q.tradable ? "open" : "blocked", q.tradable ? "good" : "bad"), q.verdict, q.rows,
-    num(q.completeness_ratio * 100, 2) + " %", q.last, q.reasons.join("; ")]));
+    num(q.completeness_ratio * 100, 2) + " %", (q.gap_count ?? 0) + " (" + (q.missing ?? 0) + " missing)", q.last,
+    q.age_secs === null || q.age_secs === undefined ? "–" : num(q.age_secs / 86400, 1) + " d" + (q.stale ? " (stale)" : ""),
+    q.reasons.join("; ")]));
+  fillRows("models", s.models.map((m) => [m.name, m.version, m.pairs.join(", "), m.status]));
   fillRows("agents", s.agents.map((a) => [a.name,
     el("td", a.health, a.health === "healthy" ? "good" : a.health === "failed" ? "bad" : "warnc"),
     a.restarts, a.since, a.last_error]));

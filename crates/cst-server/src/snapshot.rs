@@ -182,6 +182,12 @@ pub struct OrderView {
     pub filled_qty: Qty,
     /// When it was placed (RFC 3339 UTC).
     pub placed_at: String,
+    /// `scheduled` (a TWAP slice not yet released), `sent` or `accepted`.
+    #[serde(default)]
+    pub status: String,
+    /// Seconds since it was decided, at the snapshot's `as_of`.
+    #[serde(default)]
+    pub age_secs: Option<i64>,
 }
 
 /// One execution.
@@ -232,8 +238,10 @@ pub enum SignalOutcome {
     Accepted,
     /// Stopped by the signal gate (confidence below threshold, data quality).
     Gated,
-    /// Stopped by the risk guard.
+    /// Stopped by the risk guard, the execution policy, a pause or the minimum order size.
     Refused,
+    /// Nothing to do: the position already matched the target.
+    Unchanged,
 }
 
 /// One signal with its fate.
@@ -245,8 +253,11 @@ pub struct SignalView {
     pub pair: Pair,
     /// Direction asked for.
     pub direction: Direction,
-    /// Calibrated probability in [0, 1].
-    pub confidence: f64,
+    /// Calibrated probability in [0, 1]; `None` for rule strategies, which have none.
+    pub confidence: Option<f64>,
+    /// Target position as a fraction of the allotted equity (0 flat, 1 fully long).
+    #[serde(default)]
+    pub target: Option<f64>,
     /// Source (strategy or model name).
     pub source: String,
     /// Accepted, gated or refused.
@@ -326,6 +337,10 @@ pub struct RiskView {
     pub last_transition: Option<KillTransitionView>,
     /// Refusals by reason.
     pub refusals: Vec<RefusalCount>,
+    /// Every configured limit of the risk guard, keyed as in a strategy file's `[risk]` table
+    /// (`cst_core::risk::RiskLimits`; `null` means the limit is off); `None` before an engine runs.
+    #[serde(default)]
+    pub limits: Option<serde_json::Value>,
 }
 
 /// Cumulative order and fill counts since start.
@@ -337,6 +352,9 @@ pub struct Counters {
     pub orders_cancelled: u64,
     /// Fills received.
     pub fills: u64,
+    /// Strategy signals (targets) since start.
+    #[serde(default)]
+    pub signals: u64,
 }
 
 /// The data-quality gate's verdict for one series.
@@ -358,6 +376,21 @@ pub struct PairQuality {
     pub completeness_ratio: f64,
     /// Open time of the last candle.
     pub last: Option<String>,
+    /// Gaps in the series (runs of missing candles).
+    #[serde(default)]
+    pub gap_count: usize,
+    /// Candles missing in all gaps.
+    #[serde(default)]
+    pub missing: i64,
+    /// Longest gap (candles).
+    #[serde(default)]
+    pub longest_gap: i64,
+    /// Age of the last candle's close when assessed (seconds), if a clock was given.
+    #[serde(default)]
+    pub age_secs: Option<i64>,
+    /// Older than the timeliness limit (blocks trading only in production mode).
+    #[serde(default)]
+    pub stale: bool,
 }
 
 impl PairQuality {
@@ -378,6 +411,11 @@ impl PairQuality {
             rows: report.rows,
             completeness_ratio: report.completeness.ratio,
             last: report.last.clone(),
+            gap_count: report.completeness.gap_count,
+            missing: report.completeness.missing,
+            longest_gap: report.completeness.longest_gap,
+            age_secs: report.timeliness.age_secs,
+            stale: report.timeliness.stale,
         }
     }
 }

@@ -15,8 +15,11 @@ use cst_core::backtest::bars::parse_ohlcvt;
 use cst_core::candle::CandleRow;
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;
+use cst_core::quality::{GateMode, assess};
 use cst_core::sim_venue::VenuePair;
+use cst_core::time::Timestamp;
 use cst_server::auth::{ApiTokens, TokenOrigin};
+use cst_server::snapshot::PairQuality;
 use cst_store::Store;
 use cst_store::import::{expand_paths, import_file};
 use cst_store::journal::RunMeta;
@@ -234,6 +237,7 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
     import(&store, &a.import).await?;
     let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
     let replay = Replay::from_rows(&rows, s.interval);
+    let quality = assess_quality(&s.pairs, s.interval, &rows);
     for (pair, (n, first)) in s.pairs.iter().zip(&replay.refused) {
         if let Some(reason) = first {
             eprintln!("{pair}: {n} candles refused (first: {reason})");
@@ -263,7 +267,21 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         record_curve: false,
     };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+    Ok(RunPlan { spec, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+}
+
+/// The quality gate on each replayed series, as `cst data check` runs it: research mode, since
+/// a replay is historical by design (its age is reported against the wall clock, not blocking).
+fn assess_quality(pairs: &[Pair], interval: Interval, rows: &[Vec<CandleRow>]) -> Vec<PairQuality> {
+    let now = Timestamp::from_nanos(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX));
+    pairs
+        .iter()
+        .zip(rows)
+        .map(|(pair, rows)| {
+            let report = assess(&pair.wsname(), interval, rows, Some(now), GateMode::Research);
+            PairQuality::from_report(&report, GateMode::Research)
+        })
+        .collect()
 }
 
 /// Binds the API address and loads (or generates) the API token; prints the dashboard URL.

@@ -1,18 +1,20 @@
 //! The API agent: serves cst-server's router (`/api/v1`, dashboard, `/health`, `/metrics`) over
-//! a read model that this module publishes from the engine status and the agents' health, and
-//! bridges the API's operator controls to the engine (kill-switch levels only: the engine has
-//! no pause, so pause/resume are answered in the log and change nothing).
+//! a read model that this module publishes from the engine status, the agents' health and the
+//! replayed data's quality, and bridges the API's operator controls (pause, resume and the
+//! kill-switch levels) to the engine, which journals them.
 
 use super::engine_agent::{EngineStatus, OperatorControl};
 use super::health::{HealthBoard, HealthState};
 use super::supervisor::{Shutdown, stopped};
+use super::trader::OperatorAction;
 use cst_core::event::KillLevel as CoreKill;
-use cst_core::num::{Money, Price};
+use cst_core::num::{Money, Price, Qty};
 use cst_core::time::Timestamp;
 use cst_server::control::{ControlCommand, ControlRequest};
 use cst_server::snapshot::{
-    AgentHealth, AgentStatus, Counters, EquityPoint, FillView, KillLevel, KillTransitionView, Overview, PositionView,
-    RefusalCount, RiskView, RunMode, SystemSnapshot,
+    AgentHealth, AgentStatus, Counters, Direction, EquityPoint, FillView, KillLevel, KillTransitionView, ModelStatus,
+    OrderView, Overview, PairQuality, PositionView, RefusalCount, RiskView, RunMode, SignalOutcome, SignalView,
+    SystemSnapshot,
 };
 use cst_server::state::SharedState;
 use rust_decimal::Decimal;
@@ -83,13 +85,100 @@ fn fills(s: &EngineStatus, names: &[String]) -> Vec<FillView> {
         .collect()
 }
 
+fn open_orders(s: &EngineStatus) -> Vec<OrderView> {
+    s.open_orders
+        .iter()
+        .filter_map(|o| {
+            Some(OrderView {
+                client_order_id: o.client_order_id.clone(),
+                pair: o.pair.parse().ok()?,
+                side: o.side,
+                kind: o.kind.clone(),
+                qty: Qty::new(o.qty).ok()?,
+                price: o.price.and_then(|p| Price::new(p).ok()),
+                filled_qty: Qty::new(o.filled).unwrap_or(Qty::ZERO),
+                placed_at: time_text(o.decided_ns),
+                status: o.status.clone(),
+                age_secs: Some((s.last_event_ns - o.decided_ns).max(0) / 1_000_000_000),
+            })
+        })
+        .collect()
+}
+
+fn signals(s: &EngineStatus, names: &[String]) -> Vec<SignalView> {
+    use cst_core::signal::SignalOutcome as Core;
+    s.signals
+        .iter()
+        .filter_map(|r| {
+            let outcome = match r.outcome {
+                Core::Traded => SignalOutcome::Accepted,
+                Core::Gated => SignalOutcome::Gated,
+                Core::Unchanged => SignalOutcome::Unchanged,
+                _ => SignalOutcome::Refused,
+            };
+            let direction = match r.target {
+                t if t > 0.0 => Direction::Long,
+                t if t < 0.0 => Direction::Short,
+                _ => Direction::Flat,
+            };
+            Some(SignalView {
+                time: time_text(r.time_ns),
+                pair: names.get(r.pair.index())?.parse().ok()?,
+                direction,
+                confidence: r.confidence,
+                target: Some(r.target),
+                source: s.strategies.get(r.pair.index()).cloned().unwrap_or_default(),
+                outcome,
+                reason: r.outcome.reason(),
+            })
+        })
+        .collect()
+}
+
+/// One entry per distinct strategy, with the pairs it drives. Rule strategies have no model
+/// version; model strategies report theirs once the model registry is wired in.
+fn models(s: &EngineStatus, names: &[String]) -> Vec<ModelStatus> {
+    let mut out: Vec<ModelStatus> = Vec::new();
+    for (name, pair) in s.strategies.iter().zip(names) {
+        match out.iter_mut().find(|m| m.name == *name) {
+            Some(m) => m.pairs.push(pair.clone()),
+            None => out.push(ModelStatus {
+                name: name.clone(),
+                version: if name.starts_with("model:") { "unknown" } else { "rule" }.to_string(),
+                pairs: vec![pair.clone()],
+                trained_at: None,
+                status: if s.paused { "paused" } else { "active" }.to_string(),
+                score: None,
+            }),
+        }
+    }
+    out
+}
+
+/// The drawdown at which the guard stops new exposure: `max_drawdown`, else the lowest
+/// kill-switch step that does (reduce-only and above); 0 when none is set.
+fn drawdown_limit(l: &cst_core::risk::RiskLimits) -> f64 {
+    l.max_drawdown
+        .or([l.kill_reduce_only_drawdown, l.kill_flatten_drawdown, l.kill_halt_drawdown]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min))
+        .unwrap_or(0.0)
+}
+
 fn risk(s: &EngineStatus) -> RiskView {
+    let daily_limit = s
+        .limits
+        .daily_loss_limit
+        .and_then(|f| Decimal::try_from(f).ok())
+        .map_or(Decimal::ZERO, |f| (f * s.day_start_equity).round_dp(2));
     RiskView {
         kill_level: kill_of(&s.kill_level),
-        paused: false,
+        paused: s.paused,
         daily_loss: Money::new(s.daily_loss),
-        daily_loss_limit: Money::new(Decimal::ZERO),
-        max_drawdown_ratio: 0.0,
+        daily_loss_limit: Money::new(daily_limit),
+        max_drawdown_ratio: drawdown_limit(&s.limits),
+        limits: serde_json::to_value(&s.limits).ok(),
         last_transition: s.last_transition.as_ref().map(|(from, to, trigger, reason, at)| KillTransitionView {
             from: kill_of(from),
             to: kill_of(to),
@@ -105,8 +194,17 @@ fn risk(s: &EngineStatus) -> RiskView {
     }
 }
 
-/// Builds the read model from the engine status, the agents and the equity curve.
-pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], quote: &str) -> SystemSnapshot {
+/// What the read model shows that is fixed for the run.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    /// The quote currency.
+    pub quote: String,
+    /// The quality gate's report on each replayed series, assessed at start.
+    pub quality: Vec<PairQuality>,
+}
+
+/// Builds the read model from the engine status, the agents, the equity curve and the run's facts.
+pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], facts: &RunFacts) -> SystemSnapshot {
     let names: Vec<String> = s.positions.iter().map(|p| p.pair.clone()).collect();
     let (positions, exposure) = positions(s);
     let peak = curve.iter().map(|p| p.equity.value()).max().unwrap_or(s.equity).max(s.equity);
@@ -115,7 +213,7 @@ pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], qu
     SystemSnapshot {
         mode: RunMode::Replay,
         as_of: (s.last_event_ns > 0).then(|| time_text(s.last_event_ns)),
-        quote_currency: quote.to_string(),
+        quote_currency: facts.quote.clone(),
         overview: Overview {
             equity: Money::new(s.equity),
             peak_equity: Money::new(peak),
@@ -138,10 +236,18 @@ pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], qu
             .collect(),
         positions,
         fills: fills(s, &names),
+        open_orders: open_orders(s),
+        signals: signals(s, &names),
         equity: curve.to_vec(),
         risk: risk(s),
-        counters: Counters { orders_placed: s.counts.orders, orders_cancelled: 0, fills: s.counts.fills },
-        ..SystemSnapshot::default()
+        quality: facts.quality.clone(),
+        models: models(s, &names),
+        counters: Counters {
+            orders_placed: s.counts.orders,
+            orders_cancelled: 0,
+            fills: s.counts.fills,
+            signals: s.signals_total,
+        },
     }
 }
 
@@ -150,7 +256,7 @@ pub async fn publish(
     mut status: watch::Receiver<EngineStatus>,
     board: HealthBoard,
     state: SharedState,
-    quote: String,
+    facts: RunFacts,
     mut stop: Shutdown,
 ) {
     let mut curve: Vec<EquityPoint> = Vec::new();
@@ -163,7 +269,7 @@ pub async fn publish(
             }
             curve.push(EquityPoint { time: time_text(s.last_event_ns), equity: Money::new(s.equity) });
         }
-        let snap = snapshot(&s, &board, &curve, &quote);
+        let snap = snapshot(&s, &board, &curve, &facts);
         cst_server::metrics::observe_snapshot(&snap);
         state.publish(snap);
         tokio::select! {
@@ -177,19 +283,17 @@ pub async fn publish(
     }
 }
 
-/// Forwards API controls to the engine as kill-switch escalations.
+/// Forwards API controls to the engine.
 pub async fn bridge(mut requests: mpsc::Receiver<ControlRequest>, engine: mpsc::Sender<OperatorControl>) {
     while let Some(r) = requests.recv().await {
-        let level = match r.command {
-            ControlCommand::ReduceOnly => CoreKill::ReduceOnly,
-            ControlCommand::Flatten => CoreKill::Flatten,
-            ControlCommand::Halt => CoreKill::Halt,
-            ControlCommand::Pause | ControlCommand::Resume => {
-                eprintln!("control {} ignored: the engine has no pause; use reduce-only", r.command);
-                continue;
-            }
+        let action = match r.command {
+            ControlCommand::Pause => OperatorAction::Pause,
+            ControlCommand::Resume => OperatorAction::Resume,
+            ControlCommand::ReduceOnly => OperatorAction::Kill(CoreKill::ReduceOnly),
+            ControlCommand::Flatten => OperatorAction::Kill(CoreKill::Flatten),
+            ControlCommand::Halt => OperatorAction::Kill(CoreKill::Halt),
         };
-        let control = OperatorControl { level, command: r.command.to_string(), reason: r.reason };
+        let control = OperatorControl { action, command: r.command.to_string(), reason: r.reason };
         if engine.send(control).await.is_err() {
             return;
         }

@@ -6,9 +6,11 @@
 use super::feed::Feed;
 use super::health::{HealthBoard, HealthState};
 use super::supervisor::{Shutdown, stopped};
-use super::trader::{TradeCounts, Trader, level_text};
+use super::trader::{OperatorAction, TradeCounts, Trader, id_text, level_text};
 use cst_core::backtest::BacktestSpec;
-use cst_core::event::KillLevel;
+use cst_core::engine::{WorkingOrder, WorkingState};
+use cst_core::order::OrderKind;
+use cst_core::signal::SignalRecord;
 use cst_core::sim_venue::VenuePair;
 use cst_store::journal::{ControlRecord, JournalBatch, PositionRecord};
 use rust_decimal::Decimal;
@@ -23,9 +25,9 @@ const CHUNK_BARS: usize = 512;
 /// An operator command for the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorControl {
-    /// Kill-switch level to escalate to.
-    pub level: KillLevel,
-    /// Command name as journaled (`halt`, `flatten`, `reduce-only`).
+    /// What it does.
+    pub action: OperatorAction,
+    /// Command name as journaled (`pause`, `resume`, `halt`, `flatten`, `reduce-only`).
     pub command: String,
     /// Operator's reason.
     pub reason: String,
@@ -62,6 +64,70 @@ pub struct EngineStatus {
     pub refusals: Vec<(String, u64)>,
     /// Latest kill-switch move: (from, to, trigger, reason, at ns).
     pub last_transition: Option<(String, String, String, String, i64)>,
+    /// New entries paused by the operator.
+    pub paused: bool,
+    /// Orders sent or scheduled and not done.
+    pub open_orders: Vec<OpenOrder>,
+    /// The newest strategy decisions with their outcome (pair ids index `positions`).
+    pub signals: Vec<SignalRecord>,
+    /// Strategy decisions since start.
+    pub signals_total: u64,
+    /// Strategy name per pair (same order as `positions`).
+    pub strategies: Vec<String>,
+    /// The risk guard's configured limits.
+    pub limits: cst_core::risk::RiskLimits,
+    /// Equity at the start of the UTC day (base of the daily loss limit).
+    pub day_start_equity: Decimal,
+}
+
+/// An order the engine has working, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenOrder {
+    /// Client order id (16 hex digits).
+    pub client_order_id: String,
+    /// Pair name.
+    pub pair: String,
+    /// Buy or sell.
+    pub side: cst_core::trade::Side,
+    /// `market`, `limit` or `ioc`.
+    pub kind: String,
+    /// Ordered quantity.
+    pub qty: Decimal,
+    /// Limit price (none for market orders).
+    pub price: Option<Decimal>,
+    /// Filled so far.
+    pub filled: Decimal,
+    /// `scheduled`, `sent` or `accepted`.
+    pub status: String,
+    /// When it was decided (ns).
+    pub decided_ns: i64,
+}
+
+fn open_order(o: &WorkingOrder, names: &[String]) -> OpenOrder {
+    let i = &o.intent;
+    let kind = match i.kind {
+        OrderKind::Market => "market",
+        OrderKind::Limit { .. } => "limit",
+        OrderKind::Ioc { .. } => "ioc",
+        OrderKind::StopMarket { .. } => "stop-market",
+    };
+    let price = i.kind.limit_price().map(|p| p.value());
+    let status = match o.state {
+        WorkingState::Scheduled => "scheduled",
+        WorkingState::Sent => "sent",
+        WorkingState::Accepted => "accepted",
+    };
+    OpenOrder {
+        client_order_id: id_text(i.id.0),
+        pair: names.get(i.pair.index()).cloned().unwrap_or_default(),
+        side: i.side,
+        kind: kind.to_string(),
+        qty: i.qty.value(),
+        price,
+        filled: o.filled,
+        status: status.to_string(),
+        decided_ns: i.decided_ns,
+    }
 }
 
 /// Fills kept in the status for the API.
@@ -90,15 +156,6 @@ pub struct EngineAgent {
     pub board: HealthBoard,
     /// Shutdown signal.
     pub stop: Shutdown,
-}
-
-fn level_of(command: &str) -> Option<KillLevel> {
-    match command {
-        "reduce-only" => Some(KillLevel::ReduceOnly),
-        "flatten" => Some(KillLevel::Flatten),
-        "halt" => Some(KillLevel::Halt),
-        _ => None,
-    }
 }
 
 impl EngineAgent {
@@ -158,14 +215,14 @@ impl EngineAgent {
     fn replay_controls(&self, trader: &mut Trader, replayed: &[ControlRecord]) {
         let at = trader.index();
         for c in replayed.iter().filter(|c| c.at_event as usize == at) {
-            if let Some(level) = level_of(&c.command) {
-                trader.apply_control(level, &c.command, &c.reason);
+            if let Some(action) = OperatorAction::from_command(&c.command) {
+                trader.apply_control(action, &c.command, &c.reason);
             }
         }
     }
 
     async fn apply_live(&self, trader: &mut Trader, c: OperatorControl) -> anyhow::Result<()> {
-        trader.apply_control(c.level, &c.command, &c.reason);
+        trader.apply_control(c.action, &c.command, &c.reason);
         let at_event = trader.index() as i64;
         {
             let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
@@ -231,5 +288,12 @@ fn status_of(trader: &Trader, feed: &Feed) -> EngineStatus {
         kill_level: level_text(engine.guard().kill_switch().level()),
         counts: trader.counts().clone(),
         replay_done: feed.is_closed() && trader.index() == feed.published(),
+        paused: engine.is_paused(),
+        open_orders: engine.working_orders().iter().map(|o| open_order(o, trader.names())).collect(),
+        signals: engine.signals().iter().cloned().collect(),
+        signals_total: engine.signals().total(),
+        strategies: engine.strategy_names(),
+        limits: engine.guard().limits().clone(),
+        day_start_equity: trader.day_start_equity(),
     }
 }

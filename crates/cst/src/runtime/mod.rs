@@ -45,6 +45,8 @@ pub struct RunPlan {
     pub pairs: Vec<VenuePair>,
     /// The replay.
     pub replay: Replay,
+    /// The quality gate's report on each replayed series (shown by the API).
+    pub quality: Vec<cst_server::snapshot::PairQuality>,
     /// Replay speed.
     pub speed: f64,
     /// The store holding the journal.
@@ -151,7 +153,8 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
         let state = cst_server::state::SharedState::new(cst_server::snapshot::SystemSnapshot::default());
         let (requests_tx, requests_rx) = cst_server::control::channel();
         tokio::spawn(api::bridge(requests_rx, controls_tx.clone()));
-        tokio::spawn(api::publish(status_rx.clone(), board.clone(), state.clone(), quote, stop.clone()));
+        let facts = api::RunFacts { quote, quality: plan.quality };
+        tokio::spawn(api::publish(status_rx.clone(), board.clone(), state.clone(), facts, stop.clone()));
         let metrics = cst_server::metrics::install()?;
         let agent = api::ApiAgent {
             listener: Arc::new(listener),

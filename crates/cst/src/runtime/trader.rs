@@ -20,6 +20,31 @@ use std::collections::BTreeMap;
 
 const DAY_NS: i64 = 86_400_000_000_000;
 
+/// What an operator command does to the engine; journaled by its command name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    /// Escalate the kill switch.
+    Kill(KillLevel),
+    /// Stop new entries.
+    Pause,
+    /// Undo a pause.
+    Resume,
+}
+
+impl OperatorAction {
+    /// The action of a command name as the API and the journal spell it (`halt`, `pause`, …).
+    pub fn from_command(command: &str) -> Option<Self> {
+        match command {
+            "pause" => Some(Self::Pause),
+            "resume" => Some(Self::Resume),
+            "reduce-only" => Some(Self::Kill(KillLevel::ReduceOnly)),
+            "flatten" => Some(Self::Kill(KillLevel::Flatten)),
+            "halt" => Some(Self::Kill(KillLevel::Halt)),
+            _ => None,
+        }
+    }
+}
+
 /// Counters the runtime shows besides the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TradeCounts {
@@ -134,10 +159,15 @@ impl Trader {
     }
 
     /// An operator control, applied before the next market event; journaled with its position.
-    pub fn apply_control(&mut self, level: KillLevel, command: &str, reason: &str) {
+    pub fn apply_control(&mut self, action: OperatorAction, command: &str, reason: &str) {
         self.control_seq += 1;
         let at_ns = self.last_event_ns.max(0);
-        let control = Control::Kill { level, reason: format!("{command}: {reason}"), at_ns };
+        let reason_text = format!("{command}: {reason}");
+        let control = match action {
+            OperatorAction::Kill(level) => Control::Kill { level, reason: reason_text, at_ns },
+            OperatorAction::Pause => Control::Pause { reason: reason_text, at_ns },
+            OperatorAction::Resume => Control::Resume { reason: reason_text, at_ns },
+        };
         self.engine.on_event_into(&Event::Control(control), &mut self.actions);
         if !self.actions.is_empty() {
             self.act(at_ns);
@@ -159,6 +189,11 @@ impl Trader {
             self.day = day;
             self.day_start_equity = self.equity();
         }
+    }
+
+    /// Equity at the start of the current UTC day (the daily loss limit's base).
+    pub fn day_start_equity(&self) -> Decimal {
+        self.day_start_equity
     }
 
     /// Exact equity at the last closes.
@@ -405,6 +440,50 @@ mod tests {
         assert_eq!(ledger(&tail), full_ledger[j..]);
         assert!(tail.iter().all(|b| b.events > 1_000), "nothing before the checkpoint is journaled again");
         assert_eq!(tail.last().unwrap().events, 2160);
+    }
+
+    /// A run with operator controls applied before the bar at each given index, as the engine
+    /// agent applies live and journaled controls.
+    fn run_with(journal_from: usize, controls: &[(usize, &str)]) -> (Vec<JournalBatch>, Decimal, u64) {
+        let (spec, pairs, replay) = setup();
+        let mut t = Trader::new(&spec, pairs, journal_from).unwrap();
+        let mut batches = Vec::new();
+        for (k, bar) in replay.bars.iter().enumerate() {
+            for (_, command) in controls.iter().filter(|(at, _)| *at == k) {
+                t.apply_control(OperatorAction::from_command(command).unwrap(), command, "drill");
+            }
+            t.step(bar);
+            if k % 100 == 99 {
+                batches.extend(t.take_batch());
+            }
+        }
+        batches.extend(t.take_batch());
+        (batches, t.equity(), t.engine().signals().total())
+    }
+
+    #[test]
+    fn pause_and_resume_are_journaled_where_they_happened_and_a_rebuild_reapplies_them() {
+        let controls = [(300, "pause"), (1_200, "resume")];
+        let (full, equity, signals) = run_with(0, &controls);
+        let journaled: Vec<(i64, String)> =
+            full.iter().flat_map(|b| b.controls.iter().map(|c| (c.at_event, c.command.clone()))).collect();
+        assert_eq!(journaled, [(300, "pause".to_string()), (1_200, "resume".to_string())]);
+        let (plain, plain_equity, _) = run_with(0, &[]);
+        let orders = |b: &[JournalBatch]| b.iter().flat_map(|b| b.orders.clone()).collect::<Vec<_>>();
+        assert_ne!(orders(&full), orders(&plain), "the pause kept sma-cross out of at least one entry");
+        assert_ne!(equity, plain_equity);
+        let (tail, rebuilt_equity, rebuilt_signals) = run_with(1_000, &controls);
+        assert_eq!((rebuilt_equity, rebuilt_signals), (equity, signals), "the rebuild re-applied the pause in place");
+        let (full_orders, tail_orders) = (orders(&full), orders(&tail));
+        assert_eq!(tail_orders, full_orders[full_orders.len() - tail_orders.len()..]);
+    }
+
+    #[test]
+    fn operator_commands_map_to_engine_actions() {
+        assert_eq!(OperatorAction::from_command("pause"), Some(OperatorAction::Pause));
+        assert_eq!(OperatorAction::from_command("resume"), Some(OperatorAction::Resume));
+        assert_eq!(OperatorAction::from_command("halt"), Some(OperatorAction::Kill(KillLevel::Halt)));
+        assert_eq!(OperatorAction::from_command("pause-everything"), None);
     }
 
     #[test]
