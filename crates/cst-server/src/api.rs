@@ -38,7 +38,7 @@ pub struct ListQuery {
     pub limit: Option<usize>,
     /// Only this pair (`XBT/USD`).
     pub pair: Option<String>,
-    /// Signals only: `accepted`, `gated` or `refused`.
+    /// Signals only: `accepted`, `gated`, `refused` or `unchanged`.
     pub outcome: Option<SignalOutcome>,
 }
 

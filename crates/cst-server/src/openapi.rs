@@ -27,7 +27,7 @@ fn parameter(name: &str) -> Value {
         "limit" => json!({"name": "limit", "in": "query",
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIST_LEN}}),
         _ => json!({"name": name, "in": "query",
-            "schema": {"type": "string", "enum": ["accepted", "gated", "refused"]}}),
+            "schema": {"type": "string", "enum": ["accepted", "gated", "refused", "unchanged"]}}),
     }
 }
 
