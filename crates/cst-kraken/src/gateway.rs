@@ -229,12 +229,8 @@ impl KrakenGateway {
     /// executions and finishes closed orders. A failed query leaves everything for the next poll.
     pub async fn poll(&mut self, out: &mut Vec<Event>) -> Result<(), RestError> {
         self.resolve_unknown(out).await?;
-        let open: Vec<String> = self
-            .orders
-            .values()
-            .filter(|o| o.state == State::Open)
-            .filter_map(|o| o.txid.clone())
-            .collect();
+        let open: Vec<String> =
+            self.orders.values().filter(|o| o.state == State::Open).filter_map(|o| o.txid.clone()).collect();
         if open.is_empty() {
             return Ok(());
         }

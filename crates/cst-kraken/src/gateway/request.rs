@@ -30,7 +30,8 @@ pub fn order_request(order: &ApprovedOrder, inst: &Instrument, validate: bool) -
     }
     // Snapping towards the approved side: a buy never pays more, a sell never receives less.
     let rounding = if o.side == Side::Buy { Rounding::Down } else { Rounding::Up };
-    let snap = |p: cst_core::num::Price| p.round_to_tick(inst.tick_size, rounding).map_err(|e| format!("price {p}: {e}"));
+    let snap =
+        |p: cst_core::num::Price| p.round_to_tick(inst.tick_size, rounding).map_err(|e| format!("price {p}: {e}"));
     let (order_type, price, post_only, time_in_force) = match o.kind {
         OrderKind::Market => (OrderType::Market, None, false, TimeInForce::Gtc),
         OrderKind::Limit { price, post_only, display_qty: None } => {

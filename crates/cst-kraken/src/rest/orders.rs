@@ -242,7 +242,8 @@ impl RestClient {
         match self.trading("AddOrder", &params, Idempotency::NotIdempotent).await {
             Ok(r) => Ok(r),
             Err(err) => {
-                if matches!(&err, RestError::Kraken(v) if v.contains(&crate::error::KrakenError::OrderRateLimitExceeded)) {
+                if matches!(&err, RestError::Kraken(v) if v.contains(&crate::error::KrakenError::OrderRateLimitExceeded))
+                {
                     self.limiter().on_order_rate_limit_error(&order.pair.to_string());
                 }
                 self.settle_failed_add(order, err).await

@@ -1,10 +1,12 @@
-//! The trading core of the engine agent: the engine and the paper venue stepped bar by bar in
-//! exactly the order `cst backtest` uses (venue fills first, then the engine sees the bar, then
-//! its actions are carried out until none are left), so a replay gives the backtest's ledger.
-//! Every order reaches the venue only as an [`ApprovedOrder`](cst_core::risk::ApprovedOrder)
-//! from the engine's risk guard and execution policy. What happens is recorded into a
+//! The trading core of the engine agent: the engine and its [`Venue`] (the paper venue, or the
+//! live Kraken gateway) stepped bar by bar in exactly the order `cst backtest` uses (venue fills
+//! first, then the engine sees the bar, then its actions are carried out until none are left),
+//! so a paper replay gives the backtest's ledger. Live, the gateway's reports also arrive
+//! between bars ([`Trader::pump_venue`]). Every order reaches the venue only as an
+//! [`ApprovedOrder`](cst_core::risk::ApprovedOrder) from the engine's risk guard and execution policy. What happens is recorded into a
 //! [`JournalBatch`] from `journal_from` on (earlier events are a rebuild of what is stored).
 
+use super::venue::Venue;
 use cst_core::backtest::BacktestSpec;
 use cst_core::engine::{Action, Engine, EnginePair};
 use cst_core::event::{Bar, Control, Event, Fill, KillLevel, MarketEvent, OrderUpdate};
@@ -33,10 +35,10 @@ pub struct TradeCounts {
     pub execution_refused: u64,
 }
 
-/// Engine plus paper venue, with journaling.
+/// Engine plus venue, with journaling.
 pub struct Trader {
     engine: Engine,
-    venue: SimVenue,
+    venue: Venue,
     names: Vec<String>,
     events: Vec<Event>,
     actions: Vec<Action>,
@@ -54,15 +56,37 @@ pub struct Trader {
 }
 
 impl Trader {
-    /// A fresh engine and venue for `pairs`; events before `journal_from` are not journaled.
+    /// A fresh engine and paper venue for `pairs`; events before `journal_from` are not journaled.
     pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
+        Self::build(spec, pairs, journal_from, None)
+    }
+
+    /// A fresh engine trading through the live gateway behind `link`.
+    pub fn live(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        link: super::venue::LiveLink,
+    ) -> anyhow::Result<Self> {
+        Self::build(spec, pairs, journal_from, Some(link))
+    }
+
+    fn build(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        live: Option<super::venue::LiveLink>,
+    ) -> anyhow::Result<Self> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
         let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
         let quote = engine.quote().to_string();
-        let venue = SimVenue::new(spec.venue.clone(), pairs, BTreeMap::from([(quote, spec.cash)]));
+        let venue = match live {
+            Some(link) => Venue::Live(link),
+            None => Venue::Paper(SimVenue::new(spec.venue.clone(), pairs, BTreeMap::from([(quote, spec.cash)]))),
+        };
         Ok(Self {
             engine,
             venue,
@@ -130,6 +154,23 @@ impl Trader {
         if journaling {
             self.batch.last_event_ns = now;
             self.batch.events = self.index as i64;
+        }
+    }
+
+    /// What rings when the live gateway reported events (`None` for the paper venue).
+    pub fn venue_wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        self.venue.wake()
+    }
+
+    /// Takes in what the live gateway reported since the last bar (fills between bars, or
+    /// after the feed ended) and carries out whatever the engine does about it.
+    pub fn pump_venue(&mut self) {
+        self.venue.drain(&mut self.events);
+        if !self.events.is_empty() {
+            self.deliver_venue_events();
+        }
+        if !self.actions.is_empty() {
+            self.act(self.last_event_ns.max(0));
         }
     }
 
@@ -312,7 +353,10 @@ impl Trader {
 
     /// Takes the records gathered since the last call (with the risk state), if any.
     pub fn take_batch(&mut self) -> Option<JournalBatch> {
-        let fresh = self.batch.events > self.taken_events || !self.batch.controls.is_empty();
+        // Live fills and order updates can arrive between bars; paper ones only come with a bar.
+        let venue_news =
+            !self.batch.fills.is_empty() || !self.batch.statuses.is_empty() || !self.batch.orders.is_empty();
+        let fresh = self.batch.events > self.taken_events || !self.batch.controls.is_empty() || venue_news;
         if !self.journaling() || !fresh {
             return None;
         }
