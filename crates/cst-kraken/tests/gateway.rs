@@ -223,8 +223,8 @@ async fn an_add_order_timeout_is_looked_up_by_cl_ord_id_and_never_resent() {
     gw.poll(&mut again).await.unwrap();
     assert!(again.is_empty(), "each execution is booked once: {again:?}");
     assert_eq!(
-        replay.requests_to("/0/private/QueryOrders")[0].body.contains("txid=OQCLML-BW3P3-BUCMWZ"),
-        true,
+        query_pairs(&replay.requests_to("/0/private/QueryOrders")[0].body)["txid"],
+        "OQCLML-BW3P3-BUCMWZ",
         "status is queried by the txid Kraken listed"
     );
 }

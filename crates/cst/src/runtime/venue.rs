@@ -72,6 +72,9 @@ impl LiveLink {
 }
 
 /// The trader's venue.
+// One per trader, never moved in a hot loop: boxing the paper venue would only add a pointer
+// chase to every simulated fill.
+#[allow(clippy::large_enum_variant)]
 pub enum Venue {
     /// The simulated Kraken venue (backtest and paper trading).
     Paper(SimVenue),
