@@ -9,7 +9,11 @@
 //! - an ambiguous AddOrder failure (timeout, 5xx, `EService:Unavailable`) is never re-sent: the
 //!   order is looked up by `cl_ord_id`, and while Kraken lists nothing it stays *unknown* and
 //!   [`poll`](KrakenGateway::poll) asks again, declaring it rejected after a grace period;
-//! - a second `place` of a known id (an engine rebuild) replays that order's events instead.
+//! - a second `place` of a known id (an engine rebuild) replays that order's events instead;
+//! - an id journaled as sent by an earlier start ([`KrakenGateway::remember_sent`]) that Kraken
+//!   no longer lists is rejected, not sent again;
+//! - an order re-decided while a restarted engine rebuilds its state ([`KrakenGateway::restore`])
+//!   is only ever adopted from Kraken, never sent: its moment has passed.
 //!
 //! [`poll`](KrakenGateway::poll) turns Kraken's view into events: `QueryOrders` for status,
 //! `TradesHistory` for executions (each trade booked once, checked against its order), and
@@ -88,6 +92,13 @@ pub struct GatewayCounts {
     pub done: u64,
 }
 
+/// Whether an order may be sent, or only adopted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    Allowed,
+    Forbidden,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     /// AddOrder's outcome is not known; Kraken has not listed the order yet.
@@ -121,6 +132,7 @@ pub struct KrakenGateway {
     orders: BTreeMap<ClientOrderId, LiveOrder>,
     by_txid: HashMap<String, ClientOrderId>,
     booked: HashSet<String>,
+    sent_before: HashSet<ClientOrderId>,
     counts: GatewayCounts,
 }
 
@@ -142,8 +154,15 @@ impl KrakenGateway {
             orders: BTreeMap::new(),
             by_txid: HashMap::new(),
             booked: HashSet::new(),
+            sent_before: HashSet::new(),
             counts: GatewayCounts::default(),
         }
+    }
+
+    /// Ids an earlier start of the run journaled as sent: never sent again, only adopted when
+    /// Kraken still lists them.
+    pub fn remember_sent(&mut self, ids: impl IntoIterator<Item = ClientOrderId>) {
+        self.sent_before.extend(ids);
     }
 
     /// Counters so far.
@@ -163,6 +182,16 @@ impl KrakenGateway {
 
     /// Sends an approved order (at most once per id) and appends what Kraken answered.
     pub async fn place(&mut self, order: ApprovedOrder, out: &mut Vec<Event>) {
+        self.submit(order, Sending::Allowed, out).await;
+    }
+
+    /// An order the engine decided again while rebuilding the state of an earlier start: adopted
+    /// when this process or Kraken knows it, rejected otherwise; never sent.
+    pub async fn restore(&mut self, order: ApprovedOrder, out: &mut Vec<Event>) {
+        self.submit(order, Sending::Forbidden, out).await;
+    }
+
+    async fn submit(&mut self, order: ApprovedOrder, sending: Sending, out: &mut Vec<Event>) {
         let intent = *order.intent();
         if let Some(known) = self.orders.get(&intent.id) {
             out.extend(known.history.iter().cloned());
@@ -177,11 +206,24 @@ impl KrakenGateway {
             Err(reason) => return self.reject(intent, Qty::ZERO, reason, out),
         };
         let cl = cl_ord_id(intent.id);
+        if self.config.validate_only && sending == Sending::Forbidden {
+            let reason = "not sent: decided while rebuilding the state of an earlier start".to_string();
+            return self.reject(intent, request.qty, reason, out);
+        }
         if !self.config.validate_only {
             match self.client.find_order(&cl).await {
                 Ok(Some((txid, info))) => {
                     tracing::info!(cl_ord_id = %cl, %txid, "order already at Kraken: adopted, not re-sent");
                     return self.accept(intent, request.qty, txid, Some(&info), out);
+                }
+                Ok(None) if self.sent_before.contains(&intent.id) => {
+                    let reason =
+                        format!("not sent again: an earlier start sent cl_ord_id {cl} and Kraken no longer lists it");
+                    return self.reject(intent, request.qty, reason, out);
+                }
+                Ok(None) if sending == Sending::Forbidden => {
+                    let reason = "not sent: decided while rebuilding the state of an earlier start".to_string();
+                    return self.reject(intent, request.qty, reason, out);
                 }
                 Ok(None) => {}
                 Err(e) => {

@@ -305,3 +305,72 @@ async fn a_second_place_of_a_known_id_replays_its_events_without_sending() {
     assert_eq!(first, rebuilt);
     assert_eq!(replay.requests_to("/0/private/AddOrder").len(), 1);
 }
+
+#[tokio::test]
+async fn an_order_an_earlier_start_sent_is_never_sent_again() {
+    let replay = Replay::start().await;
+    route_spec(&replay, "OpenOrders", "private_OpenOrders.response.json");
+    route_spec(&replay, "ClosedOrders", "private_ClosedOrders.response.json");
+    route_spec(&replay, "AddOrder", "private_AddOrder_2.response.json");
+    let order = approved(Side::Buy, "0.01", OrderKind::Market, 4);
+    let mut gw = gateway(&replay, "key-gateway-restart", GatewayConfig::default());
+    gw.remember_sent([order.id()]);
+    let mut events = Vec::new();
+    gw.place(order, &mut events).await;
+    assert!(rejection(&events).starts_with("not sent again: an earlier start sent cl_ord_id"), "{events:?}");
+    assert!(replay.requests_to("/0/private/AddOrder").is_empty());
+    assert_eq!(replay.requests().len(), 2, "only the lookups by cl_ord_id");
+}
+
+#[tokio::test]
+async fn an_order_decided_again_during_a_rebuild_is_adopted_or_rejected_but_never_sent() {
+    let replay = Replay::start().await;
+    route_spec(&replay, "OpenOrders", "private_OpenOrders.response.json");
+    route_spec(&replay, "ClosedOrders", "private_ClosedOrders.response.json");
+    route_spec(&replay, "AddOrder", "private_AddOrder_2.response.json");
+    let mut gw = gateway(&replay, "key-gateway-rebuild-only", GatewayConfig::default());
+    let mut events = Vec::new();
+    gw.restore(approved(Side::Buy, "0.01", OrderKind::Market, 6), &mut events).await;
+    assert_eq!(rejection(&events), "not sent: decided while rebuilding the state of an earlier start");
+    let listed = approved(Side::Buy, "0.01", OrderKind::Market, 8);
+    replay.route("/0/private/OpenOrders", vec![Reply::ok(open_orders_listing(&cl_ord_id(listed.id())))]);
+    let mut events = Vec::new();
+    gw.restore(listed, &mut events).await;
+    assert!(matches!(events[..], [Event::Order(OrderUpdate::Accepted { .. })]), "adopted: {events:?}");
+    assert!(replay.requests_to("/0/private/AddOrder").is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_order_is_done_once_kraken_reports_it_closed() {
+    let replay = Replay::start().await;
+    route_spec(&replay, "OpenOrders", "private_OpenOrders.response.json");
+    route_spec(&replay, "ClosedOrders", "private_ClosedOrders.response.json");
+    route_spec(&replay, "AddOrder", "private_AddOrder_2.response.json");
+    route_spec(&replay, "CancelOrder", "private_CancelOrder.response.json");
+    route_spec(&replay, "TradesHistory", "private_TradesHistory.response.json");
+    // Kraken's documented cancelled order (nothing executed), as QueryOrders reports the order
+    // AddOrder placed.
+    let closed = {
+        let v: serde_json::Value =
+            serde_json::from_str(&cst_testdata::read_text(&format!("{SPEC}/private_ClosedOrders.response.json")))
+                .unwrap();
+        let order = v["result"]["closed"]["O37652-RJWRT-IMO74O"].clone();
+        serde_json::json!({"error": [], "result": {"OU22CG-KLAF2-FWUDD7": order}}).to_string()
+    };
+    replay.route("/0/private/QueryOrders", vec![Reply::ok(closed)]);
+    let (_, close) = first_candle();
+    let order = approved(Side::Buy, "0.01", OrderKind::Limit { price: close, post_only: false, display_qty: None }, 5);
+    let id = order.id();
+    let mut gw = gateway(&replay, "key-gateway-cancel", GatewayConfig::default());
+    let mut events = Vec::new();
+    gw.place(order, &mut events).await;
+    gw.cancel(id).await;
+    assert_eq!(query_pairs(&replay.requests_to("/0/private/CancelOrder")[0].body)["txid"], "OU22CG-KLAF2-FWUDD7");
+    let mut events = Vec::new();
+    gw.poll(&mut events).await.unwrap();
+    assert!(matches!(events[..], [Event::Order(OrderUpdate::Done { id: d, .. })] if d == id), "{events:?}");
+    assert_eq!((gw.counts().cancels, gw.counts().done, gw.working()), (1, 1, 0));
+    let mut later = Vec::new();
+    gw.poll(&mut later).await.unwrap();
+    assert!(later.is_empty(), "a finished order is not polled again: {later:?}");
+}

@@ -8,7 +8,7 @@
 mod run_support;
 
 use cst_kraken::sign::{Secret, api_sign};
-use run_support::{Home, journal};
+use run_support::{API_TOKEN, Home, http_get, journal};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -66,12 +66,17 @@ impl LocalKraken {
 }
 
 /// Kraken's documented answer for `path`. The only edits: AddOrder answers with the txid of the
-/// order the OpenOrders and TradesHistory examples describe, and that order, as QueryOrders
-/// returns it, carries the `cl_ord_id` it was placed with — so the documented executions belong
-/// to the order the engine sent.
+/// order the OpenOrders and TradesHistory examples describe, and once placed that order carries
+/// the `cl_ord_id` it was placed with (in OpenOrders and QueryOrders, as Kraken lists it) — so
+/// the documented executions belong to the order the engine sent.
 fn answer(path: &str, log: &[Seen]) -> String {
     let placed: Vec<&Seen> = log.iter().filter(|s| s.path == "/0/private/AddOrder").collect();
     match path {
+        "/0/private/OpenOrders" if !placed.is_empty() => {
+            let mut v = spec("private_OpenOrders.response.json");
+            v["result"]["open"][DOCUMENTED_TXID]["cl_ord_id"] = placed[0].params["cl_ord_id"].clone().into();
+            v.to_string()
+        }
         "/0/private/OpenOrders" => spec("private_OpenOrders.response.json").to_string(),
         "/0/private/ClosedOrders" => spec("private_ClosedOrders.response.json").to_string(),
         "/0/private/TradesHistory" => spec("private_TradesHistory.response.json").to_string(),
@@ -223,6 +228,54 @@ async fn live_run_sends_the_first_approved_order_once_and_books_the_fills_kraken
     let cash: Vec<Decimal> = j.ledger.iter().filter(|l| l.asset == "USD").map(|l| l.delta).collect();
     assert_eq!(cash, [Decimal::new(-3001, 1), Decimal::new(-6002, 1)], "cash paid per execution");
     assert!(!stdout.contains(DOC_SECRET) && !stdout.contains("kQH5HW"), "the secret is never printed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_killed_and_restarted_adopts_its_order_and_sends_nothing_twice() {
+    let home = Home::sqlite();
+    home.import_xbt();
+    let kraken = LocalKraken::start();
+    let args = live_args(&kraken, &["--live", "--i-accept-live-trading-risk"]);
+    let mut run = home.spawn_env(&args, &KEYS);
+    let run_id = run.run_id();
+    let end = Instant::now() + Duration::from_secs(120);
+    while journal(&home.url(), &run_id).await.fills.len() < 2 && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let before = journal(&home.url(), &run_id).await;
+    assert_eq!(before.fills.len(), 2);
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+
+    let mut again = home.spawn_env(&args, &KEYS);
+    assert_eq!(again.run_id(), run_id, "the same arguments resume the run");
+    let addr = again.api_addr();
+    again.wait_line("replay finished", Duration::from_secs(120));
+    // The restarted engine holds the position again: the gateway adopted the order from Kraken
+    // and re-read its executions. Then a few more polls must add nothing.
+    let end = Instant::now() + Duration::from_secs(30);
+    let snapshot = loop {
+        let (_, body) = http_get(&addr, "/api/v1/snapshot", Some(API_TOKEN));
+        let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if snap["counters"]["fills"].as_u64() == Some(2) || Instant::now() > end {
+            break snap;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(snapshot["counters"]["fills"].as_u64(), Some(2), "{snapshot}");
+    let qty: Decimal = snapshot["positions"][0]["qty"].as_str().unwrap().parse().unwrap();
+    assert_eq!(qty, Decimal::new(3, 2), "{}", snapshot["positions"]);
+    let polled = kraken.seen_at("/0/private/TradesHistory").len();
+    while kraken.seen_at("/0/private/TradesHistory").len() < polled + 3 && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    again.terminate();
+    let after = journal(&home.url(), &run_id).await;
+    assert_eq!(kraken.seen_at("/0/private/AddOrder").len(), 1, "the order was adopted, not sent again");
+    assert_eq!(after.orders, before.orders);
+    assert_eq!(after.fills, before.fills, "each execution journaled once");
+    assert_eq!(after.ledger, before.ledger);
+    assert_eq!(after.positions, before.positions);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use clap::Args;
 use cst_core::backtest::BacktestSpec;
 use cst_core::backtest::bars::parse_ohlcvt;
 use cst_core::candle::CandleRow;
+use cst_core::event::ClientOrderId;
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::sim_venue::VenuePair;
@@ -191,8 +192,8 @@ fn live_setup(a: &RunArgs) -> anyhow::Result<Option<LiveSetup>> {
     }))
 }
 
-/// The gateway for the run's pairs.
-fn live_plan(setup: LiveSetup, pairs: &[VenuePair]) -> anyhow::Result<LivePlan> {
+/// The gateway for the run's pairs, told which orders earlier starts of the run sent.
+async fn live_plan(setup: LiveSetup, pairs: &[VenuePair], store: &Store, run_id: &str) -> anyhow::Result<LivePlan> {
     let config = RestConfig { base_url: setup.rest_url.trim_end_matches('/').to_string(), ..RestConfig::default() };
     let client = RestClient::new(config, Some(setup.credentials)).context("building the Kraken REST client")?;
     let instruments = pairs.iter().map(|p| p.instrument.clone()).collect();
@@ -202,7 +203,15 @@ fn live_plan(setup: LiveSetup, pairs: &[VenuePair]) -> anyhow::Result<LivePlan> 
         setup.rest_url,
         if setup.validate_only { "validate-only: Kraken checks orders and places none" } else { "orders are real" }
     );
-    Ok(LivePlan { gateway: KrakenGateway::new(client, instruments, gateway_config), poll_every: setup.poll_every })
+    let mut gateway = KrakenGateway::new(client, instruments, gateway_config);
+    let journaled = store.journal_orders(run_id).await.context("reading the journaled orders")?;
+    let sent = journaled
+        .iter()
+        .map(|o| u64::from_str_radix(&o.client_order_id, 16).map(ClientOrderId))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a journaled client order id is not 16 hex digits")?;
+    gateway.remember_sent(sent);
+    Ok(LivePlan { gateway, poll_every: setup.poll_every })
 }
 
 async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
@@ -255,7 +264,12 @@ async fn import(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
 }
 
 fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Result<Identity> {
-    let mode = if a.live { "live" } else { "paper" };
+    // A validate-only run places nothing, so its journal must not be resumed as a real one.
+    let mode = match (a.live, a.validate_orders) {
+        (true, true) => "live-validate",
+        (true, false) => "live",
+        (false, _) => "paper",
+    };
     let strategy = if s.strategy.ends_with(".toml") {
         std::fs::read_to_string(&s.strategy).with_context(|| format!("reading {}", s.strategy))?
     } else {
@@ -291,11 +305,15 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
     let insts = instruments(&asset_files, &s.pairs)?;
     let pairs: Vec<VenuePair> =
         insts.into_iter().zip(&replay.scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
-    let live = live.map(|setup| live_plan(setup, &pairs)).transpose()?;
     let id = identity(a, s, &asset_files)?;
     let hash = id.hash();
+    let run_id = s.run_id.clone().unwrap_or_else(|| format!("run-{hash}"));
+    let live = match live {
+        Some(setup) => Some(live_plan(setup, &pairs, &store, &run_id).await?),
+        None => None,
+    };
     let meta = RunMeta {
-        run_id: s.run_id.clone().unwrap_or_else(|| format!("run-{hash}")),
+        run_id,
         strategy: file.spec.name().to_string(),
         config_hash: hash,
         config: id.canonical(),

@@ -63,6 +63,7 @@ impl GatewayAgent {
             tokio::select! {
                 c = commands.recv() => match c {
                     Some(GatewayCommand::Place(order)) => gateway.place(order, &mut events).await,
+                    Some(GatewayCommand::Restore(order)) => gateway.restore(order, &mut events).await,
                     Some(GatewayCommand::Cancel(id)) => gateway.cancel(id).await,
                     None => return Ok(()),
                 },

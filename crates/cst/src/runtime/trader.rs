@@ -227,7 +227,12 @@ impl Trader {
                     Action::Place(order) => {
                         self.counts.orders += 1;
                         self.record_order(&order);
-                        self.venue.submit(order, now_ns, &mut self.events);
+                        if self.journaling() {
+                            self.venue.submit(order, now_ns, &mut self.events);
+                        } else {
+                            // A rebuild: live, this order's moment has passed (see Venue::resubmit).
+                            self.venue.resubmit(order, now_ns, &mut self.events);
+                        }
                     }
                     Action::Cancel(id) => self.venue.cancel(id, now_ns, &mut self.events),
                     Action::RiskRefused(_) => self.counts.risk_refused += 1,

@@ -17,6 +17,8 @@ use tokio::sync::{Notify, mpsc};
 pub enum GatewayCommand {
     /// Send an approved order.
     Place(ApprovedOrder),
+    /// An order decided again while rebuilding an earlier start's state: adopt, never send.
+    Restore(ApprovedOrder),
     /// Cancel an order.
     Cancel(ClientOrderId),
 }
@@ -63,7 +65,9 @@ impl LiveLink {
     }
 
     fn send(&self, command: GatewayCommand, now_ns: i64, out: &mut Vec<Event>) {
-        if let Err(mpsc::error::SendError(GatewayCommand::Place(order))) = self.commands.send(command) {
+        if let Err(mpsc::error::SendError(GatewayCommand::Place(order) | GatewayCommand::Restore(order))) =
+            self.commands.send(command)
+        {
             // The order never left: say so instead of leaving it in flight forever.
             let reason = "live gateway is not running; order not sent".to_string();
             out.push(Event::Order(OrderUpdate::Rejected { id: order.id(), reason, stamp: Stamp::at(now_ns) }));
@@ -96,6 +100,15 @@ impl Venue {
         match self {
             Venue::Paper(v) => v.submit(order, now_ns, out),
             Venue::Live(l) => l.send(GatewayCommand::Place(order), now_ns, out),
+        }
+    }
+
+    /// Submits an order the engine decided again while rebuilding the state of an earlier start:
+    /// the paper venue simulates it as before; the live gateway only adopts what Kraken has.
+    pub fn resubmit(&mut self, order: ApprovedOrder, now_ns: i64, out: &mut Vec<Event>) {
+        match self {
+            Venue::Paper(v) => v.submit(order, now_ns, out),
+            Venue::Live(l) => l.send(GatewayCommand::Restore(order), now_ns, out),
         }
     }
 
