@@ -306,6 +306,15 @@ fn without_every_live_precondition_nothing_reaches_kraken() {
     let err = fails(&["--live", "--i-accept-live-trading-risk"], &bad);
     assert!(err.contains("not valid base64") && !err.contains("not base64 at all"), "{err}");
     assert!(kraken.seen().is_empty(), "the server saw requests: {:?}", kraken.seen());
+    // Real orders on Kraken itself, decided on replayed candles, are refused before any request.
+    let mut c = home.cmd();
+    let args: Vec<String> = live_args(&kraken, &["--live", "--i-accept-live-trading-risk"])
+        .into_iter()
+        .filter(|a| *a != kraken.url && a != "--kraken-rest-url")
+        .collect();
+    let out = c.args(args).env_remove("CST_KRAKEN_REST_URL").envs(KEYS).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("need live market data"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -363,6 +363,15 @@ pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
              (candles from the store) or --replay FILE"
         );
     }
+    if let Some(l) = live.as_ref().filter(|l| !l.validate_only && l.rest_url == KRAKEN_REST_URL) {
+        // Every source is a replay until the live feed is wired in: real orders on Kraken decided
+        // on recorded candles would trade real money on old prices.
+        bail!(
+            "live orders on Kraken ({}) need live market data, and `cst run` only replays recorded candles so far: \
+             use --validate-orders (Kraken checks each order, places none) or a test venue",
+            l.rest_url
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async {
         let plan = plan(home, &a, &settings, live).await?;

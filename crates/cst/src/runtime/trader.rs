@@ -457,6 +457,46 @@ mod tests {
     }
 
     #[test]
+    fn live_orders_go_to_the_gateway_and_its_fills_are_booked_between_bars() {
+        use crate::runtime::venue::{GatewayCommand, live_link};
+        use cst_core::event::{Liquidity, Stamp};
+        use cst_core::num::{Money, Price};
+        let (spec, pairs, replay) = setup();
+        let (link, mut gateway) = live_link();
+        let mut t = Trader::live(&spec, pairs, 0, link).unwrap();
+        let mut bars = replay.bars.iter();
+        let order = loop {
+            t.step(bars.next().expect("sma-cross orders within Q1 2023"));
+            if let Ok(GatewayCommand::Place(order)) = gateway.commands.try_recv() {
+                break order;
+            }
+        };
+        let batch = t.take_batch().unwrap();
+        assert_eq!(batch.orders.len(), 1, "journaled as sent");
+        assert!(batch.fills.is_empty(), "nothing fills until Kraken says so");
+        let o = *order.intent();
+        let fill = Fill {
+            id: o.id,
+            pair: o.pair,
+            side: o.side,
+            qty: o.qty,
+            price: o.decision_price,
+            fee: Money::new(Decimal::ZERO),
+            liquidity: Liquidity::Taker,
+            reference_price: o.decision_price,
+            stamp: Stamp::at(t.last_event_ns() + 1),
+        };
+        gateway.reports.send(Event::Fill(fill)).unwrap();
+        assert!(t.venue_wake().is_some());
+        t.pump_venue();
+        let batch = t.take_batch().expect("a fill between bars is journaled without waiting for a bar");
+        assert_eq!(batch.fills.len(), 1);
+        assert_eq!(batch.fills[0].qty, o.qty.value());
+        assert_eq!(t.engine().ledger().position(o.pair).qty, o.qty.value());
+        assert_eq!(Price::new(batch.fills[0].price).unwrap(), o.decision_price);
+    }
+
+    #[test]
     fn chunking_does_not_change_what_is_journaled() {
         let (a, ea) = run(0, 1);
         let (b, eb) = run(0, 512);
