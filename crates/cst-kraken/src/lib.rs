@@ -4,6 +4,7 @@ pub mod checksum;
 pub mod error;
 pub mod exact;
 pub mod futures;
+pub mod gateway;
 pub mod ratelimit;
 pub mod rest;
 pub mod sign;

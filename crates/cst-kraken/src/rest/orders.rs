@@ -229,6 +229,40 @@ impl RestClient {
         }
     }
 
+    /// AddOrder sent exactly once: an ambiguous failure is resolved by looking the order up by
+    /// its `cl_ord_id` (found: its result; absent: [`RestError::OrderOutcomeUnknown`]), and the
+    /// order is never re-sent here. For callers (the live gateway) that settle unknown outcomes
+    /// later, because a market order that filled at once frees its `cl_ord_id` and a re-send
+    /// would then be accepted as a second order.
+    pub async fn add_order_once(&self, order: &OrderRequest) -> Result<AddOrderResult, RestError> {
+        let params = order.params()?;
+        if !order.validate {
+            self.limiter().acquire_order(&order.pair.to_string(), OrderAction::Add).await;
+        }
+        match self.trading("AddOrder", &params, Idempotency::NotIdempotent).await {
+            Ok(r) => Ok(r),
+            Err(err) => {
+                if matches!(&err, RestError::Kraken(v) if v.contains(&crate::error::KrakenError::OrderRateLimitExceeded))
+                {
+                    self.limiter().on_order_rate_limit_error(&order.pair.to_string());
+                }
+                self.settle_failed_add(order, err).await
+            }
+        }
+    }
+
+    /// Looks an order up by its `cl_ord_id` among open, then closed orders (first page):
+    /// its txid and state, or `None` when Kraken lists no order with that id.
+    pub async fn find_order(&self, cl_ord_id: &str) -> Result<Option<(String, OrderInfo)>, RestError> {
+        let query = OrderQuery { cl_ord_id: Some(cl_ord_id.to_string()), ..OrderQuery::default() };
+        let open = self.open_orders(&query).await?;
+        if let Some(found) = pick_info(open.open, cl_ord_id) {
+            return Ok(Some(found));
+        }
+        let closed = self.closed_orders(&query).await?;
+        Ok(pick_info(closed.closed, cl_ord_id))
+    }
+
     /// Looks an order up by its `cl_ord_id` among open, then closed orders. Without a
     /// `cl_ord_id` it cannot know, and says so with an error.
     async fn find_by_cl_ord_id(&self, order: &OrderRequest) -> Result<Option<AddOrderResult>, RestError> {
@@ -238,13 +272,10 @@ impl RestClient {
                 cause: "AddOrder failed ambiguously and has no cl_ord_id to look it up".into(),
             });
         };
-        let query = OrderQuery { cl_ord_id: Some(id.clone()), ..OrderQuery::default() };
-        let open = self.open_orders(&query).await?;
-        if let Some(found) = pick(open.open, &id) {
-            return Ok(Some(found));
-        }
-        let closed = self.closed_orders(&query).await?;
-        Ok(pick(closed.closed, &id))
+        Ok(self.find_order(&id).await?.map(|(txid, o)| AddOrderResult {
+            descr: AddOrderDescr { order: o.descr.order, close: Some(o.descr.close).filter(|c| !c.is_empty()) },
+            txid: vec![txid],
+        }))
     }
 
     /// CancelOrder (by txid or cl_ord_id). `age_secs` is how long the order has rested, for the
@@ -275,9 +306,6 @@ impl RestClient {
     }
 }
 
-fn pick(orders: std::collections::BTreeMap<String, OrderInfo>, cl_ord_id: &str) -> Option<AddOrderResult> {
-    orders.into_iter().find(|(_, o)| o.cl_ord_id.as_deref() == Some(cl_ord_id)).map(|(txid, o)| AddOrderResult {
-        descr: AddOrderDescr { order: o.descr.order, close: Some(o.descr.close).filter(|c| !c.is_empty()) },
-        txid: vec![txid],
-    })
+fn pick_info(orders: std::collections::BTreeMap<String, OrderInfo>, cl_ord_id: &str) -> Option<(String, OrderInfo)> {
+    orders.into_iter().find(|(_, o)| o.cl_ord_id.as_deref() == Some(cl_ord_id))
 }

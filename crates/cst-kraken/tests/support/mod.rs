@@ -47,7 +47,10 @@ pub struct Replay {
     pub addr: SocketAddr,
     routes: Routes,
     log: Arc<Mutex<Vec<Received>>>,
+    delays: Delays,
 }
+
+type Delays = Arc<Mutex<HashMap<String, Duration>>>;
 
 impl Replay {
     pub async fn start() -> Replay {
@@ -55,13 +58,14 @@ impl Replay {
         let addr = listener.local_addr().expect("addr");
         let routes: Routes = Arc::default();
         let log: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let (r, l) = (routes.clone(), log.clone());
+        let delays: Delays = Arc::default();
+        let (r, l, d) = (routes.clone(), log.clone(), delays.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, r.clone(), l.clone()));
+                tokio::spawn(serve(stream, r.clone(), l.clone(), d.clone()));
             }
         });
-        Replay { addr, routes, log }
+        Replay { addr, routes, log, delays }
     }
 
     pub fn url(&self) -> String {
@@ -76,6 +80,11 @@ impl Replay {
     /// Serves a shared data file for `path`.
     pub fn route_file(&self, path: &str, data_file: &str) {
         self.route(path, vec![Reply::ok(cst_testdata::read_text(data_file))]);
+    }
+
+    /// Holds every reply for `path` back by `delay` (the request is logged on arrival).
+    pub fn delay(&self, path: &str, delay: Duration) {
+        self.delays.lock().expect("delays").insert(path.to_string(), delay);
     }
 
     pub fn requests(&self) -> Vec<Received> {
@@ -135,7 +144,7 @@ async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     }
 }
 
-async fn serve(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<Received>>>) {
+async fn serve(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<Received>>>, delays: Delays) {
     let Some((head, body)) = read_request(&mut stream).await else { return };
     let mut lines = head.lines();
     let mut first = lines.next().unwrap_or_default().split_whitespace();
@@ -164,6 +173,10 @@ async fn serve(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<Receive
         }
     }
     .unwrap_or(Reply { status: 404, body: "not found".into() });
+    let delay = delays.lock().expect("delays").get(&path).copied();
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     let response = format!(
         "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
         reply.status,

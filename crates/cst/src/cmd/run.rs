@@ -7,17 +7,22 @@ use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_te
 use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
 use crate::runtime::market_data::Replay;
-use crate::runtime::{self, RunPlan};
+use crate::runtime::{self, LivePlan, RunPlan};
 use anyhow::{Context, bail};
 use clap::Args;
 use cst_core::backtest::BacktestSpec;
 use cst_core::backtest::bars::parse_ohlcvt;
 use cst_core::candle::CandleRow;
+use cst_core::event::ClientOrderId;
 use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::quality::{GateMode, assess};
 use cst_core::sim_venue::VenuePair;
 use cst_core::time::Timestamp;
+use cst_kraken::gateway::{GatewayConfig, KrakenGateway};
+use cst_kraken::rest::client::KRAKEN_REST_URL;
+use cst_kraken::rest::{RestClient, RestConfig};
+use cst_kraken::sign::Credentials;
 use cst_server::auth::{ApiTokens, TokenOrigin};
 use cst_server::snapshot::PairQuality;
 use cst_store::Store;
@@ -84,6 +89,15 @@ pub struct RunArgs {
     /// File with `key = ...` and `secret = ...` (mode 0600) instead of KRAKEN_API_KEY/SECRET.
     #[arg(long)]
     secret_file: Option<PathBuf>,
+    /// Live: send every order with Kraken's `validate=true` (Kraken checks it, places nothing).
+    #[arg(long)]
+    validate_orders: bool,
+    /// Kraken REST root for the live gateway (tests point it at a local server).
+    #[arg(long, hide = true, env = "CST_KRAKEN_REST_URL")]
+    kraken_rest_url: Option<String>,
+    /// Live: seconds between polls of Kraken's order status and executions.
+    #[arg(long, hide = true, default_value_t = 2.0)]
+    live_poll_secs: f64,
 }
 
 /// Settings after merging file, environment and flags.
@@ -146,20 +160,61 @@ fn merge(a: &RunArgs, file: RunFile) -> anyhow::Result<Settings> {
     })
 }
 
-/// Refuses live trading unless every condition holds, and then still refuses: the Kraken order
-/// gateway is not part of this build, and we do not pretend otherwise.
-fn check_live(a: &RunArgs) -> anyhow::Result<()> {
+/// What live trading needs once every condition holds.
+struct LiveSetup {
+    credentials: Credentials,
+    rest_url: String,
+    validate_only: bool,
+    poll_every: std::time::Duration,
+}
+
+/// Refuses live trading unless every condition holds: the confirmation flag, then keys from the
+/// environment or a 0600 file. Nothing is sent to Kraken before all of them pass.
+fn live_setup(a: &RunArgs) -> anyhow::Result<Option<LiveSetup>> {
     if !a.live {
-        return Ok(());
+        if a.validate_orders {
+            bail!("--validate-orders applies to live trading: add --live");
+        }
+        return Ok(None);
     }
     if !a.i_accept_live_trading_risk {
         bail!("--live trades real money: add --i-accept-live-trading-risk to confirm");
     }
-    let _keys = secrets::kraken_keys(a.secret_file.as_deref())?;
-    bail!(
-        "live trading is refused: this build has no Kraken order gateway yet (keys were found and not used); \
-         run without --live for paper trading"
-    )
+    let keys = secrets::kraken_keys(a.secret_file.as_deref())?;
+    // The error names no part of the secret.
+    let credentials =
+        Credentials::new(&keys.key, &keys.secret).map_err(|e| anyhow::anyhow!("Kraken API secret: {e}"))?;
+    if !a.live_poll_secs.is_finite() || a.live_poll_secs <= 0.0 {
+        bail!("--live-poll-secs must be positive");
+    }
+    Ok(Some(LiveSetup {
+        credentials,
+        rest_url: a.kraken_rest_url.clone().unwrap_or_else(|| KRAKEN_REST_URL.to_string()),
+        validate_only: a.validate_orders,
+        poll_every: std::time::Duration::from_secs_f64(a.live_poll_secs),
+    }))
+}
+
+/// The gateway for the run's pairs, told which orders earlier starts of the run sent.
+async fn live_plan(setup: LiveSetup, pairs: &[VenuePair], store: &Store, run_id: &str) -> anyhow::Result<LivePlan> {
+    let config = RestConfig { base_url: setup.rest_url.trim_end_matches('/').to_string(), ..RestConfig::default() };
+    let client = RestClient::new(config, Some(setup.credentials)).context("building the Kraken REST client")?;
+    let instruments = pairs.iter().map(|p| p.instrument.clone()).collect();
+    let gateway_config = GatewayConfig { validate_only: setup.validate_only, ..GatewayConfig::default() };
+    println!(
+        "LIVE trading on Kraken at {} ({}); orders go out only after the risk guard approves them",
+        setup.rest_url,
+        if setup.validate_only { "validate-only: Kraken checks orders and places none" } else { "orders are real" }
+    );
+    let mut gateway = KrakenGateway::new(client, instruments, gateway_config);
+    let journaled = store.journal_orders(run_id).await.context("reading the journaled orders")?;
+    let sent = journaled
+        .iter()
+        .map(|o| u64::from_str_radix(&o.client_order_id, 16).map(ClientOrderId))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a journaled client order id is not 16 hex digits")?;
+    gateway.remember_sent(sent);
+    Ok(LivePlan { gateway, poll_every: setup.poll_every })
 }
 
 async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
@@ -212,6 +267,12 @@ async fn import(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
 }
 
 fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Result<Identity> {
+    // A validate-only run places nothing, so its journal must not be resumed as a real one.
+    let mode = match (a.live, a.validate_orders) {
+        (true, true) => "live-validate",
+        (true, false) => "live",
+        (false, _) => "paper",
+    };
     let strategy = if s.strategy.ends_with(".toml") {
         std::fs::read_to_string(&s.strategy).with_context(|| format!("reading {}", s.strategy))?
     } else {
@@ -227,11 +288,11 @@ fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Resul
         cash: s.cash.to_string(),
         source,
         asset_pairs: asset_files.to_vec(),
-        mode: "paper".into(),
+        mode: mode.into(),
     })
 }
 
-async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunPlan> {
+async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup>) -> anyhow::Result<RunPlan> {
     let url = home.store_url()?;
     let store = Store::open(&url).await.with_context(|| format!("opening store {url}"))?;
     import(&store, &a.import).await?;
@@ -246,16 +307,21 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
     let file = strategy(&s.strategy)?;
     let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
     let insts = instruments(&asset_files, &s.pairs)?;
-    let pairs =
+    let pairs: Vec<VenuePair> =
         insts.into_iter().zip(&replay.scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
     let id = identity(a, s, &asset_files)?;
     let hash = id.hash();
+    let run_id = s.run_id.clone().unwrap_or_else(|| format!("run-{hash}"));
+    let live = match live {
+        Some(setup) => Some(live_plan(setup, &pairs, &store, &run_id).await?),
+        None => None,
+    };
     let meta = RunMeta {
-        run_id: s.run_id.clone().unwrap_or_else(|| format!("run-{hash}")),
+        run_id,
         strategy: file.spec.name().to_string(),
         config_hash: hash,
         config: id.canonical(),
-        mode: "paper".into(),
+        mode: id.mode.clone(),
         models: "[]".into(),
     };
     let spec = BacktestSpec {
@@ -267,7 +333,7 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         record_curve: false,
     };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+    Ok(RunPlan { spec, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone(), live })
 }
 
 /// The quality gate on each replayed series, as `cst data check` runs it: research mode, since
@@ -308,16 +374,25 @@ fn api_listener(home: &HomeArgs, s: &Settings) -> anyhow::Result<Option<(std::ne
 pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
     let file = a.config.as_deref().map(ConfigFile::load).transpose()?.unwrap_or_default();
     let settings = merge(&a, file.run)?;
-    check_live(&a)?;
+    let live = live_setup(&a)?;
     if !a.replay_store && a.replay.is_empty() {
         bail!(
-            "paper trading on the live Kraken feed is not wired into `cst run` yet: pass --replay-store \
+            "trading on the live Kraken feed is not wired into `cst run` yet: pass --replay-store \
              (candles from the store) or --replay FILE"
+        );
+    }
+    if let Some(l) = live.as_ref().filter(|l| !l.validate_only && l.rest_url == KRAKEN_REST_URL) {
+        // Every source is a replay until the live feed is wired in: real orders on Kraken decided
+        // on recorded candles would trade real money on old prices.
+        bail!(
+            "live orders on Kraken ({}) need live market data, and `cst run` only replays recorded candles so far: \
+             use --validate-orders (Kraken checks each order, places none) or a test venue",
+            l.rest_url
         );
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async {
-        let plan = plan(home, &a, &settings).await?;
+        let plan = plan(home, &a, &settings, live).await?;
         let running = runtime::start(plan).await?;
         let running = std::sync::Arc::new(running);
         let watcher = running.clone();

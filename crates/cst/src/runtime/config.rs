@@ -99,8 +99,6 @@ pub mod secrets {
     use std::path::Path;
 
     /// Kraken API key and secret, never printed.
-    // Read by the live order gateway; until it exists `cst run --live` only checks they are present.
-    #[allow(dead_code)]
     pub struct KrakenKeys {
         /// API key.
         pub key: String,

@@ -156,13 +156,19 @@ pub struct EngineAgent {
     pub board: HealthBoard,
     /// Shutdown signal.
     pub stop: Shutdown,
+    /// The live gateway link (`None`: paper trading on the simulated venue).
+    pub live: Option<super::venue::LiveLink>,
 }
 
 impl EngineAgent {
     /// Runs until shutdown (the feed ending does not stop it: controls still apply).
     pub async fn run(self) -> anyhow::Result<()> {
         let journal_from = usize::try_from(self.persisted.load(Ordering::SeqCst)).unwrap_or(0);
-        let mut trader = Trader::new(&self.spec, self.pairs.clone(), journal_from)?;
+        let mut trader = match &self.live {
+            Some(link) => Trader::live(&self.spec, self.pairs.clone(), journal_from, link.clone())?,
+            None => Trader::new(&self.spec, self.pairs.clone(), journal_from)?,
+        };
+        let venue_wake = trader.venue_wake();
         let replayed: Vec<ControlRecord> = self.applied.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let detail = if journal_from == 0 {
             "running".to_string()
@@ -206,6 +212,10 @@ impl EngineAgent {
                     Some(c) => self.apply_live(&mut trader, c).await?,
                     None => return Ok(()),
                 },
+                _ = venue_reported(venue_wake.as_deref()) => {
+                    trader.pump_venue();
+                    self.flush(&mut trader).await?;
+                }
                 _ = stopped(&mut stop) => return Ok(()),
             }
         }
@@ -238,6 +248,14 @@ impl EngineAgent {
         }
         self.status.send_replace(status_of(trader, &self.feed));
         Ok(())
+    }
+}
+
+/// Resolves when the live gateway has reported events; never for the paper venue.
+async fn venue_reported(wake: Option<&tokio::sync::Notify>) {
+    match wake {
+        Some(w) => w.notified().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -3,6 +3,8 @@
 //! - `market_data`: replay source → [`feed::Feed`] (an append-only log of bars);
 //! - `engine_agent`: the engine and the paper venue ([`trader::Trader`]), fed from the log;
 //! - `persistence`: journal batches → the store, one transaction per batch with its checkpoint;
+//! - `gateway` (live only): approved orders → Kraken, Kraken's order state → events
+//!   ([`gateway_agent`], behind the trader's [`venue::Venue`]);
 //!
 //! each under [`supervisor::supervise`] with backoff and a [`health::HealthBoard`] entry. A restart
 //! (of an agent, or of the whole process after a crash) rebuilds the engine from the log and
@@ -13,11 +15,13 @@ pub mod cache;
 pub mod config;
 pub mod engine_agent;
 pub mod feed;
+pub mod gateway_agent;
 pub mod health;
 pub mod market_data;
 pub mod persistence;
 pub mod supervisor;
 pub mod trader;
+pub mod venue;
 
 use cst_core::backtest::BacktestSpec;
 use cst_core::sim_venue::VenuePair;
@@ -57,6 +61,16 @@ pub struct RunPlan {
     pub redis: Option<String>,
     /// The API: a bound listener and the accepted tokens (`None`: no API).
     pub api: Option<(std::net::TcpListener, cst_server::auth::ApiTokens)>,
+    /// Live trading through the Kraken gateway (`None`: paper trading).
+    pub live: Option<LivePlan>,
+}
+
+/// The live side of a run: the gateway and how often it polls Kraken.
+pub struct LivePlan {
+    /// The gateway (REST client with the account's credentials, the pairs' instruments).
+    pub gateway: cst_kraken::gateway::KrakenGateway,
+    /// Time between polls of order status and executions.
+    pub poll_every: Duration,
 }
 
 /// Handles the running system exposes to the API.
@@ -110,6 +124,13 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
             }
         })),
     ));
+    let live = plan.live.map(|live| {
+        let (link, ends) = venue::live_link();
+        let agent = gateway_agent::GatewayAgent::new(live.gateway, ends, live.poll_every, board.clone(), stop.clone());
+        let task = supervise("gateway", board.clone(), backoff, stop.clone(), move || agent.clone().run());
+        tasks.push(("gateway", tokio::spawn(task)));
+        link
+    });
     let engine = EngineAgent {
         spec: plan.spec,
         pairs: plan.pairs,
@@ -121,6 +142,7 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
         status: status_tx,
         board: board.clone(),
         stop: stop.clone(),
+        live,
     };
     tasks.push((
         "engine",

@@ -1,10 +1,12 @@
-//! The trading core of the engine agent: the engine and the paper venue stepped bar by bar in
-//! exactly the order `cst backtest` uses (venue fills first, then the engine sees the bar, then
-//! its actions are carried out until none are left), so a replay gives the backtest's ledger.
-//! Every order reaches the venue only as an [`ApprovedOrder`](cst_core::risk::ApprovedOrder)
-//! from the engine's risk guard and execution policy. What happens is recorded into a
+//! The trading core of the engine agent: the engine and its [`Venue`] (the paper venue, or the
+//! live Kraken gateway) stepped bar by bar in exactly the order `cst backtest` uses (venue fills
+//! first, then the engine sees the bar, then its actions are carried out until none are left),
+//! so a paper replay gives the backtest's ledger. Live, the gateway's reports also arrive
+//! between bars ([`Trader::pump_venue`]). Every order reaches the venue only as an
+//! [`ApprovedOrder`](cst_core::risk::ApprovedOrder) from the engine's risk guard and execution policy. What happens is recorded into a
 //! [`JournalBatch`] from `journal_from` on (earlier events are a rebuild of what is stored).
 
+use super::venue::Venue;
 use cst_core::backtest::BacktestSpec;
 use cst_core::engine::{Action, Engine, EnginePair};
 use cst_core::event::{Bar, Control, Event, Fill, KillLevel, MarketEvent, OrderUpdate};
@@ -58,10 +60,10 @@ pub struct TradeCounts {
     pub execution_refused: u64,
 }
 
-/// Engine plus paper venue, with journaling.
+/// Engine plus venue, with journaling.
 pub struct Trader {
     engine: Engine,
-    venue: SimVenue,
+    venue: Venue,
     names: Vec<String>,
     events: Vec<Event>,
     actions: Vec<Action>,
@@ -79,15 +81,37 @@ pub struct Trader {
 }
 
 impl Trader {
-    /// A fresh engine and venue for `pairs`; events before `journal_from` are not journaled.
+    /// A fresh engine and paper venue for `pairs`; events before `journal_from` are not journaled.
     pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
+        Self::build(spec, pairs, journal_from, None)
+    }
+
+    /// A fresh engine trading through the live gateway behind `link`.
+    pub fn live(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        link: super::venue::LiveLink,
+    ) -> anyhow::Result<Self> {
+        Self::build(spec, pairs, journal_from, Some(link))
+    }
+
+    fn build(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        live: Option<super::venue::LiveLink>,
+    ) -> anyhow::Result<Self> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
         let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
         let quote = engine.quote().to_string();
-        let venue = SimVenue::new(spec.venue.clone(), pairs, BTreeMap::from([(quote, spec.cash)]));
+        let venue = match live {
+            Some(link) => Venue::Live(link),
+            None => Venue::Paper(SimVenue::new(spec.venue.clone(), pairs, BTreeMap::from([(quote, spec.cash)]))),
+        };
         Ok(Self {
             engine,
             venue,
@@ -158,6 +182,23 @@ impl Trader {
         }
     }
 
+    /// What rings when the live gateway reported events (`None` for the paper venue).
+    pub fn venue_wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        self.venue.wake()
+    }
+
+    /// Takes in what the live gateway reported since the last bar (fills between bars, or
+    /// after the feed ended) and carries out whatever the engine does about it.
+    pub fn pump_venue(&mut self) {
+        self.venue.drain(&mut self.events);
+        if !self.events.is_empty() {
+            self.deliver_venue_events();
+        }
+        if !self.actions.is_empty() {
+            self.act(self.last_event_ns.max(0));
+        }
+    }
+
     /// An operator control, applied before the next market event; journaled with its position.
     pub fn apply_control(&mut self, action: OperatorAction, command: &str, reason: &str) {
         self.control_seq += 1;
@@ -221,7 +262,12 @@ impl Trader {
                     Action::Place(order) => {
                         self.counts.orders += 1;
                         self.record_order(&order);
-                        self.venue.submit(order, now_ns, &mut self.events);
+                        if self.journaling() {
+                            self.venue.submit(order, now_ns, &mut self.events);
+                        } else {
+                            // A rebuild: live, this order's moment has passed (see Venue::resubmit).
+                            self.venue.resubmit(order, now_ns, &mut self.events);
+                        }
                     }
                     Action::Cancel(id) => self.venue.cancel(id, now_ns, &mut self.events),
                     Action::RiskRefused(_) => self.counts.risk_refused += 1,
@@ -347,7 +393,10 @@ impl Trader {
 
     /// Takes the records gathered since the last call (with the risk state), if any.
     pub fn take_batch(&mut self) -> Option<JournalBatch> {
-        let fresh = self.batch.events > self.taken_events || !self.batch.controls.is_empty();
+        // Live fills and order updates can arrive between bars; paper ones only come with a bar.
+        let venue_news =
+            !self.batch.fills.is_empty() || !self.batch.statuses.is_empty() || !self.batch.orders.is_empty();
+        let fresh = self.batch.events > self.taken_events || !self.batch.controls.is_empty() || venue_news;
         if !self.journaling() || !fresh {
             return None;
         }
@@ -484,6 +533,46 @@ mod tests {
         assert_eq!(OperatorAction::from_command("resume"), Some(OperatorAction::Resume));
         assert_eq!(OperatorAction::from_command("halt"), Some(OperatorAction::Kill(KillLevel::Halt)));
         assert_eq!(OperatorAction::from_command("pause-everything"), None);
+    }
+
+    #[test]
+    fn live_orders_go_to_the_gateway_and_its_fills_are_booked_between_bars() {
+        use crate::runtime::venue::{GatewayCommand, live_link};
+        use cst_core::event::{Liquidity, Stamp};
+        use cst_core::num::{Money, Price};
+        let (spec, pairs, replay) = setup();
+        let (link, mut gateway) = live_link();
+        let mut t = Trader::live(&spec, pairs, 0, link).unwrap();
+        let mut bars = replay.bars.iter();
+        let order = loop {
+            t.step(bars.next().expect("sma-cross orders within Q1 2023"));
+            if let Ok(GatewayCommand::Place(order)) = gateway.commands.try_recv() {
+                break order;
+            }
+        };
+        let batch = t.take_batch().unwrap();
+        assert_eq!(batch.orders.len(), 1, "journaled as sent");
+        assert!(batch.fills.is_empty(), "nothing fills until Kraken says so");
+        let o = *order.intent();
+        let fill = Fill {
+            id: o.id,
+            pair: o.pair,
+            side: o.side,
+            qty: o.qty,
+            price: o.decision_price,
+            fee: Money::new(Decimal::ZERO),
+            liquidity: Liquidity::Taker,
+            reference_price: o.decision_price,
+            stamp: Stamp::at(t.last_event_ns() + 1),
+        };
+        gateway.reports.send(Event::Fill(fill)).unwrap();
+        assert!(t.venue_wake().is_some());
+        t.pump_venue();
+        let batch = t.take_batch().expect("a fill between bars is journaled without waiting for a bar");
+        assert_eq!(batch.fills.len(), 1);
+        assert_eq!(batch.fills[0].qty, o.qty.value());
+        assert_eq!(t.engine().ledger().position(o.pair).qty, o.qty.value());
+        assert_eq!(Price::new(batch.fills[0].price).unwrap(), o.decision_price);
     }
 
     #[test]

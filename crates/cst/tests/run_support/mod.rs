@@ -105,7 +105,14 @@ impl Home {
 
     /// `cst run` (or any command) with exactly these arguments.
     pub fn spawn(&self, args: &[String]) -> Running {
-        let mut child = self.cmd().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        self.spawn_env(args, &[])
+    }
+
+    /// Like [`Home::spawn`], with extra environment variables (the child's only).
+    pub fn spawn_env(&self, args: &[String], envs: &[(&str, &str)]) -> Running {
+        let mut cmd = self.cmd();
+        cmd.args(args).envs(envs.iter().copied());
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
