@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod regime;
 pub mod rng;
 pub mod series;
+pub mod strategy;
 pub mod validation;
 pub mod walkforward;
 

@@ -3,7 +3,7 @@
 //! engine, risk guard, execution policy and simulated venue as `cst backtest`, with every order,
 //! fill and ledger movement journaled so a restart after a crash resumes without loss or repeats.
 
-use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text, strategy};
+use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text};
 use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
 use crate::runtime::market_data::Replay;
@@ -33,9 +33,12 @@ pub struct RunArgs {
     /// TOML config file (`[run]` table; unknown keys are refused). Flags override it.
     #[arg(long, env = "CST_RUN_CONFIG")]
     config: Option<PathBuf>,
-    /// Built-in strategy (`sma-cross`, `rsi-reversion`, `breakout`) or a strategy TOML file.
+    /// Built-in strategy (`sma-cross`, `rsi-reversion`, `breakout`), a strategy TOML file, or
+    /// `ml-ensemble` with `--model ID`.
     #[arg(long, env = "CST_RUN_STRATEGY")]
     strategy: Option<String>,
+    #[command(flatten)]
+    ml: crate::cmd::ml_strategy::MlStrategyArgs,
     /// Pairs, comma-separated (`XBT/USD,ETH/USD`).
     #[arg(long, value_delimiter = ',', env = "CST_RUN_PAIRS")]
     pairs: Vec<Pair>,
@@ -214,6 +217,9 @@ async fn import(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
 fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Result<Identity> {
     let strategy = if s.strategy.ends_with(".toml") {
         std::fs::read_to_string(&s.strategy).with_context(|| format!("reading {}", s.strategy))?
+    } else if s.strategy == crate::cmd::ml_strategy::NAME {
+        // The model and gate are part of what the run is: another model must not resume it.
+        format!("{} {:?} {:?} {:?}", s.strategy, a.ml.model, a.ml.horizon, a.ml.threshold)
     } else {
         s.strategy.clone()
     };
@@ -243,7 +249,16 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
             eprintln!("{pair}: {n} candles refused (first: {reason})");
         }
     }
-    let file = strategy(&s.strategy)?;
+    let (file, strategies) = crate::cmd::ml_strategy::for_run(
+        &store,
+        &a.ml,
+        &s.strategy,
+        &s.pairs,
+        s.interval,
+        s.from.as_deref(),
+        &replay.scales,
+    )
+    .await?;
     let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
     let insts = instruments(&asset_files, &s.pairs)?;
     let pairs =
@@ -252,11 +267,11 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
     let hash = id.hash();
     let meta = RunMeta {
         run_id: s.run_id.clone().unwrap_or_else(|| format!("run-{hash}")),
-        strategy: file.spec.name().to_string(),
+        strategy: if strategies.is_some() { s.strategy.clone() } else { file.spec.name().to_string() },
         config_hash: hash,
         config: id.canonical(),
         mode: "paper".into(),
-        models: "[]".into(),
+        models: serde_json::json!(a.ml.model.iter().collect::<Vec<_>>()).to_string(),
     };
     let spec = BacktestSpec {
         strategy: file.spec,
@@ -267,7 +282,7 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         record_curve: false,
     };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+    Ok(RunPlan { spec, strategies, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone() })
 }
 
 /// The quality gate on each replayed series, as `cst data check` runs it: research mode, since

@@ -45,6 +45,10 @@ impl OperatorAction {
     }
 }
 
+/// Builds fresh strategies (one per pair) for each (re)start, for strategies a spec cannot
+/// describe (`ml-ensemble`); a restart replays from the first bar, so each start needs new ones.
+pub type StrategyFactory = std::sync::Arc<dyn Fn() -> anyhow::Result<Vec<Strategy>> + Send + Sync>;
+
 /// Counters the runtime shows besides the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TradeCounts {
@@ -81,9 +85,19 @@ pub struct Trader {
 impl Trader {
     /// A fresh engine and venue for `pairs`; events before `journal_from` are not journaled.
     pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
+        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
+        Self::with_strategies(spec, pairs, journal_from, strategies)
+    }
+
+    /// Like [`Trader::new`] with strategies built by the caller (`spec.strategy` is not used).
+    pub fn with_strategies(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        strategies: Vec<Strategy>,
+    ) -> anyhow::Result<Self> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
-        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
         let quote = engine.quote().to_string();
