@@ -225,9 +225,11 @@ fn strategy_probabilities_equal_cst_signals(home: &Path, id: &str) {
         model.config.drift,
         &alarms,
     );
-    let batch: BTreeMap<(i64, String), f64> = scored
+    let batch: BTreeMap<(i64, String), (f64, f64)> = scored
         .iter()
-        .map(|s| ((ds.times[s.row], ds.pairs[ds.pair_idx[s.row] as usize].clone()), s.prediction.p))
+        .map(|s| {
+            ((ds.times[s.row], ds.pairs[ds.pair_idx[s.row] as usize].clone()), (s.prediction.p, s.prediction.p_raw))
+        })
         .collect();
 
     // The strategy: bars before the first decision time warm it up, later ones are traded.
@@ -258,8 +260,11 @@ fn strategy_probabilities_equal_cst_signals(home: &Path, id: &str) {
         let Some(o) = strategies[k].last() else { continue };
         judged += 1;
         let pair = pairs[k].wsname();
-        let p = batch[&(o.time, pair.clone())];
-        same_p += usize::from(p.to_bits() == o.prediction.p.to_bits());
+        // The raw stacked probability is continuous in the features, so it also catches a
+        // last-bit difference in a price that the calibrated steps could hide.
+        let (p, p_raw) = batch[&(o.time, pair.clone())];
+        same_p +=
+            usize::from(p.to_bits() == o.prediction.p.to_bits() && p_raw.to_bits() == o.prediction.p_raw.to_bits());
         let time = cst_core::time::Timestamp::from_secs(o.time).unwrap().to_rfc3339();
         let (cli_p, cli_gate) = &cli[&(time, pair)];
         same_cli_p += usize::from(*cli_p == format!("{:.6}", o.prediction.p));
