@@ -107,7 +107,7 @@ fn assert_orders_come_from_passes(r: &Value) {
     assert!(exits <= entries, "{g}");
     assert!(count(&g["orders"]) <= entries + exits, "orders beyond the gated entries and their exits: {g}");
     assert!(count(&g["orders"]) <= 2 * passed, "{g}");
-    assert!(count(&r["trades"]) as u64 <= entries, "{r}");
+    assert!(count(&r["trades"]) <= entries, "{r}");
     assert!(entries - exits <= 2, "at most one position per pair is still open at the end: {g}");
     // The engine's confidence gate sees only the long targets (exits are rule signals) and, set
     // to the same threshold, blocks none of them.
