@@ -12,7 +12,10 @@
 //! judged once, on the feature rows of all pairs from the `drift_window_days` days before it,
 //! against the model's training references; the rolling Brier decay hears each prediction's outcome
 //! once its label resolves (at the horizon's close; triple-barrier labels also resolve only then).
-//! That state is pooled over the pairs, as the references were fitted on pooled rows.
+//! That state is pooled over the pairs, as the references were fitted on pooled rows. One
+//! difference from the batch path remains: outcomes resolving at the same instant enter the Brier
+//! window pair by pair as their bars arrive, not all before that instant's first decision, so a
+//! Brier-decay alarm could flip one bar apart from `cst signals` (feature alarms cannot).
 //!
 //! Position rule (long/flat): a gated pass opens a long target (`fraction` 1, `confidence` = the
 //! calibrated p, `payoff` from the conformal return interval net of fees); a pass while long only
@@ -89,7 +92,8 @@ pub struct GateReport {
     pub mean_confidence_passed: Option<f64>,
     /// Passed signals whose label has resolved.
     pub passed_resolved: u64,
-    /// Of those, the ones that won (net of fees).
+    /// Of those, the ones that won by the model's own label rule (net of fees when the model's
+    /// labels charge them).
     pub passed_won: u64,
     /// `passed_won / passed_resolved`: the realised hit rate of the gated signals.
     pub signal_hit_rate: Option<f64>,
