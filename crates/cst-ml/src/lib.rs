@@ -5,7 +5,8 @@
 //! The flow: [`series::Series`] (candles as f64 columns, gaps known) → [`features`] (causal candle
 //! features) and [`labels`] (net-of-fee direction, triple barrier, uniqueness weights) →
 //! [`dataset::Dataset`] → [`validation`] folds → [`pipeline`] (logistic + bagged GBDT, stacked per
-//! regime, isotonic calibration, conformal sets) → [`gate`] → [`artifact`] (the model file).
+//! regime, isotonic calibration, conformal sets) → [`gate`] → [`artifact`] (the model file);
+//! [`strategy`] trades a model's gated signals in the engine (`ml-ensemble`).
 
 pub mod artifact;
 pub mod calibration;
@@ -25,6 +26,7 @@ pub mod pipeline;
 pub mod regime;
 pub mod rng;
 pub mod series;
+pub mod strategy;
 pub mod validation;
 pub mod walkforward;
 

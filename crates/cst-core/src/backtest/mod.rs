@@ -77,13 +77,24 @@ pub struct Backtest {
 impl Backtest {
     /// Sets up engine and venue for `pairs` (indexed by pair id; bars must use those ids).
     pub fn new(spec: BacktestSpec, pairs: Vec<VenuePair>) -> Result<Self, EngineError> {
-        let engine_pairs: Vec<EnginePair> =
-            pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
         let strategies = pairs
             .iter()
             .map(|_| Strategy::from_spec(&spec.strategy))
             .collect::<Result<_, _>>()
             .map_err(|e| EngineError::Indicator(e.to_string()))?;
+        Self::with_strategies(spec, pairs, strategies)
+    }
+
+    /// Like [`Backtest::new`] but with strategies built by the caller (one per pair, in pair
+    /// order), for strategies a spec cannot describe, such as a trained model from `cst-ml`.
+    /// `spec.strategy` is then not used.
+    pub fn with_strategies(
+        spec: BacktestSpec,
+        pairs: Vec<VenuePair>,
+        strategies: Vec<Strategy>,
+    ) -> Result<Self, EngineError> {
+        let engine_pairs: Vec<EnginePair> =
+            pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let quote = engine.quote().to_string();
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();

@@ -2,6 +2,7 @@
 //! candles (or Kraken OHLCVT files given with `--input`) and writes `report.json`,
 //! `trades.csv`, `equity.csv` and `report.html`.
 
+use crate::cmd::ml_strategy::{self, MlPlan, MlStrategyArgs};
 use crate::home::HomeArgs;
 use anyhow::{Context, bail};
 use clap::Args;
@@ -15,6 +16,7 @@ use cst_core::pair::Pair;
 use cst_core::sim_venue::VenuePair;
 use cst_core::strategy::{StrategyFile, StrategySpec, parse_strategy_file};
 use cst_core::time::Timestamp;
+use cst_ml::strategy::MlEnsembleGroup;
 use cst_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
@@ -25,10 +27,12 @@ use std::process::ExitCode;
 /// Arguments of `cst backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
-    /// A built-in strategy (`sma-cross` = 10/30, `rsi-reversion` = 14/30/70, `breakout` = 20/10)
-    /// or a strategy TOML file.
+    /// A built-in strategy (`sma-cross` = 10/30, `rsi-reversion` = 14/30/70, `breakout` = 20/10),
+    /// a strategy TOML file, or `ml-ensemble` (a registered model, with `--model ID`).
     #[arg(long)]
     strategy: String,
+    #[command(flatten)]
+    ml: MlStrategyArgs,
     /// Pairs, comma-separated (`XBT/USD,ETH/USD`).
     #[arg(long, value_delimiter = ',', required = true)]
     pairs: Vec<Pair>,
@@ -137,8 +141,18 @@ pub(crate) fn strategy(arg: &str) -> anyhow::Result<StrategyFile> {
     Ok(StrategyFile { spec, engine: Default::default(), venue: Default::default() })
 }
 
-async fn rows_for(a: &BacktestArgs, home: &HomeArgs, k: usize, pair: &Pair) -> anyhow::Result<Vec<CandleRow>> {
-    let (from, to) = (a.from.as_deref().map(parse_time).transpose()?, a.to.as_deref().map(parse_time).transpose()?);
+/// Candles of pair `k` from `--from` less `warm_up_secs` (earlier ones feed only a model's warm-up)
+/// to `--to`.
+async fn rows_for(
+    a: &BacktestArgs,
+    home: &HomeArgs,
+    k: usize,
+    pair: &Pair,
+    warm_up_secs: i64,
+) -> anyhow::Result<Vec<CandleRow>> {
+    let from = a.from.as_deref().map(parse_time).transpose()?;
+    let from = from.map(|t| Timestamp::from_secs(t.as_secs() - warm_up_secs)).transpose()?;
+    let to = a.to.as_deref().map(parse_time).transpose()?;
     let rows = if let Some(file) = a.input.get(k) {
         let (rows, bad) = parse_ohlcvt(&read_text(file)?);
         if let Some(b) = bad.first() {
@@ -164,18 +178,19 @@ async fn rows_for(a: &BacktestArgs, home: &HomeArgs, k: usize, pair: &Pair) -> a
     Ok(rows.into_iter().filter(|r| r.time >= lo && r.time <= hi).collect())
 }
 
-/// Runs `cst backtest`.
-pub fn run(home: &HomeArgs, a: BacktestArgs) -> anyhow::Result<ExitCode> {
-    if !a.input.is_empty() && a.input.len() != a.pairs.len() {
-        bail!("--input needs one file per pair ({} pairs, {} files)", a.pairs.len(), a.input.len());
-    }
-    let file = strategy(&a.strategy)?;
-    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
-    let insts = instruments(&asset_files, &a.pairs)?;
+/// The candles of every pair as bars, with the rows before `--from` (model warm-up) kept apart.
+struct Loaded {
+    traded: Vec<BarSeries>,
+    warm_up: Vec<Vec<CandleRow>>,
+}
+
+fn load(a: &BacktestArgs, home: &HomeArgs, warm_up_secs: i64) -> anyhow::Result<Loaded> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut series: Vec<BarSeries> = Vec::new();
+    let from_secs = a.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, Timestamp::as_secs);
+    let (mut traded, mut warm_up) = (Vec::new(), Vec::new());
     for (k, pair) in a.pairs.iter().enumerate() {
-        let rows = rt.block_on(rows_for(&a, home, k, pair))?;
+        let (before, rows): (Vec<CandleRow>, Vec<CandleRow>) =
+            rt.block_on(rows_for(a, home, k, pair, warm_up_secs))?.into_iter().partition(|r| r.time < from_secs);
         if rows.is_empty() {
             bail!(
                 "no {pair} {} candles in the chosen range (import them with `cst data import` or pass --input)",
@@ -186,20 +201,52 @@ pub fn run(home: &HomeArgs, a: BacktestArgs) -> anyhow::Result<ExitCode> {
         if let Some(r) = s.rejected.first() {
             eprintln!("{pair}: {} candles refused (first: row {}: {})", s.rejected.len(), r.line, r.reason);
         }
-        series.push(s);
+        traded.push(s);
+        warm_up.push(before);
     }
-    let bars = merge(&series.iter().map(|s| s.bars.as_slice()).collect::<Vec<_>>());
-    let pairs =
-        insts.into_iter().zip(&series).map(|(instrument, s)| VenuePair { instrument, scale: s.scale }).collect();
-    let spec = BacktestSpec {
-        strategy: file.spec,
-        engine: file.engine,
-        venue: file.venue,
-        cash: a.cash,
-        interval: a.interval,
-        record_curve: true,
+    Ok(Loaded { traded, warm_up })
+}
+
+/// Runs `cst backtest`.
+pub fn run(home: &HomeArgs, a: BacktestArgs) -> anyhow::Result<ExitCode> {
+    if !a.input.is_empty() && a.input.len() != a.pairs.len() {
+        bail!("--input needs one file per pair ({} pairs, {} files)", a.pairs.len(), a.input.len());
+    }
+    let ml = if a.strategy == ml_strategy::NAME {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let url = home.store_url()?;
+        Some(rt.block_on(async {
+            let store = Store::open(&url).await.with_context(|| format!("opening store {url}"))?;
+            MlPlan::load(&store, &a.ml, a.interval).await
+        })?)
+    } else {
+        if a.ml.model.is_some() {
+            bail!("--model applies to --strategy {} only", ml_strategy::NAME);
+        }
+        None
     };
-    let mut bt = Backtest::new(spec, pairs)?;
+    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
+    let insts = instruments(&asset_files, &a.pairs)?;
+    let loaded = load(&a, home, ml.as_ref().map_or(0, MlPlan::warm_up_secs))?;
+    let series = loaded.traded;
+    let bars = merge(&series.iter().map(|s| s.bars.as_slice()).collect::<Vec<_>>());
+    let scales: Vec<_> = series.iter().map(|s| s.scale).collect();
+    let pairs: Vec<VenuePair> =
+        insts.into_iter().zip(&scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
+    let (mut bt, group) = match ml {
+        Some(mut plan) => {
+            plan.set_warm_up(loaded.warm_up);
+            let (strategies, group) = plan.build(&a.pairs, &scales)?;
+            // The strategy slot of the spec is not used by `with_strategies`; it names a built-in only
+            // because the spec type requires one.
+            let spec = spec(&a, StrategySpec::builtin("sma-cross")?, plan.engine_config(), Default::default());
+            (Backtest::with_strategies(spec, pairs, strategies)?, Some(group))
+        }
+        None => {
+            let file = strategy(&a.strategy)?;
+            (Backtest::new(spec(&a, file.spec, file.engine, file.venue), pairs)?, None)
+        }
+    };
     let bar = ProgressBar::new(bars.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} candles")
@@ -211,14 +258,40 @@ pub fn run(home: &HomeArgs, a: BacktestArgs) -> anyhow::Result<ExitCode> {
     }
     bt.finish();
     bar.finish_and_clear();
-    write_report(&bt, &a.report)
+    write_report(&bt, &a.report, group.as_ref())
 }
 
-fn write_report(bt: &Backtest, dir: &Path) -> anyhow::Result<ExitCode> {
+fn spec(
+    a: &BacktestArgs,
+    strategy: StrategySpec,
+    engine: cst_core::engine::EngineConfig,
+    venue: cst_core::sim_venue::VenueConfig,
+) -> BacktestSpec {
+    BacktestSpec { strategy, engine, venue, cash: a.cash, interval: a.interval, record_curve: true }
+}
+
+/// `ml_gate` of `report.json`: the gate's statistics with the realised hit rate of the trades.
+fn ml_gate(bt: &Backtest, report: &cst_core::backtest::Report, group: &MlEnsembleGroup) -> serde_json::Value {
+    let mut v = serde_json::to_value(group.report()).unwrap_or_default();
+    v["orders"] = serde_json::json!(bt.engine().counters().orders);
+    v["trades"] = serde_json::json!(report.trades);
+    v["trade_hit_rate"] = if report.trades > 0 { serde_json::json!(report.win_rate) } else { serde_json::Value::Null };
+    v
+}
+
+fn write_report(bt: &Backtest, dir: &Path, group: Option<&MlEnsembleGroup>) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let report = bt.report();
+    let json = match group {
+        None => report.to_json(),
+        Some(g) => {
+            let mut v = serde_json::to_value(&report)?;
+            v["ml_gate"] = ml_gate(bt, &report, g);
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+    };
     let files = [
-        ("report.json", report.to_json()),
+        ("report.json", json),
         ("trades.csv", bt.trades_csv()),
         ("equity.csv", bt.equity_csv()),
         ("report.html", bt.html(&report)),
@@ -238,6 +311,13 @@ fn write_report(bt: &Backtest, dir: &Path) -> anyhow::Result<ExitCode> {
         report.fees_paid.round_dp(2),
         report.gate
     );
+    if let Some(g) = group {
+        let r = g.report();
+        println!(
+            "ml gate: {} signals, {} passed, {} refused {:?}; {}",
+            r.signals_seen, r.passed, r.refused, r.refusals, r.note
+        );
+    }
     println!("report: {}", dir.join("report.html").display());
     Ok(ExitCode::SUCCESS)
 }

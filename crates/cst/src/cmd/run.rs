@@ -3,7 +3,7 @@
 //! engine, risk guard, execution policy and simulated venue as `cst backtest`, with every order,
 //! fill and ledger movement journaled so a restart after a crash resumes without loss or repeats.
 
-use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text, strategy};
+use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text};
 use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
 use crate::runtime::market_data::Replay;
@@ -38,9 +38,12 @@ pub struct RunArgs {
     /// TOML config file (`[run]` table; unknown keys are refused). Flags override it.
     #[arg(long, env = "CST_RUN_CONFIG")]
     config: Option<PathBuf>,
-    /// Built-in strategy (`sma-cross`, `rsi-reversion`, `breakout`) or a strategy TOML file.
+    /// Built-in strategy (`sma-cross`, `rsi-reversion`, `breakout`), a strategy TOML file, or
+    /// `ml-ensemble` with `--model ID`.
     #[arg(long, env = "CST_RUN_STRATEGY")]
     strategy: Option<String>,
+    #[command(flatten)]
+    ml: crate::cmd::ml_strategy::MlStrategyArgs,
     /// Pairs, comma-separated (`XBT/USD,ETH/USD`).
     #[arg(long, value_delimiter = ',', env = "CST_RUN_PAIRS")]
     pairs: Vec<Pair>,
@@ -275,6 +278,9 @@ fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Resul
     };
     let strategy = if s.strategy.ends_with(".toml") {
         std::fs::read_to_string(&s.strategy).with_context(|| format!("reading {}", s.strategy))?
+    } else if s.strategy == crate::cmd::ml_strategy::NAME {
+        // The model and gate are part of what the run is: another model must not resume it.
+        format!("{} {:?} {:?} {:?}", s.strategy, a.ml.model, a.ml.horizon, a.ml.threshold)
     } else {
         s.strategy.clone()
     };
@@ -304,7 +310,16 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
             eprintln!("{pair}: {n} candles refused (first: {reason})");
         }
     }
-    let file = strategy(&s.strategy)?;
+    let (file, strategies) = crate::cmd::ml_strategy::for_run(
+        &store,
+        &a.ml,
+        &s.strategy,
+        &s.pairs,
+        s.interval,
+        s.from.as_deref(),
+        &replay.scales,
+    )
+    .await?;
     let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
     let insts = instruments(&asset_files, &s.pairs)?;
     let pairs: Vec<VenuePair> =
@@ -318,11 +333,11 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
     };
     let meta = RunMeta {
         run_id,
-        strategy: file.spec.name().to_string(),
+        strategy: if strategies.is_some() { s.strategy.clone() } else { file.spec.name().to_string() },
         config_hash: hash,
         config: id.canonical(),
         mode: id.mode.clone(),
-        models: "[]".into(),
+        models: serde_json::json!(a.ml.model.iter().collect::<Vec<_>>()).to_string(),
     };
     let spec = BacktestSpec {
         strategy: file.spec,
@@ -333,7 +348,19 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
         record_curve: false,
     };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, quality, speed: s.speed, store, meta, api, redis: s.redis.clone(), live })
+    Ok(RunPlan {
+        spec,
+        strategies,
+        pairs,
+        replay,
+        quality,
+        speed: s.speed,
+        store,
+        meta,
+        api,
+        redis: s.redis.clone(),
+        live,
+    })
 }
 
 /// The quality gate on each replayed series, as `cst data check` runs it: research mode, since

@@ -138,6 +138,8 @@ const RECENT_FILLS: usize = 200;
 pub struct EngineAgent {
     /// Backtest-equivalent settings.
     pub spec: BacktestSpec,
+    /// Strategies the spec cannot describe (`ml-ensemble`); `None`: built from `spec`.
+    pub strategies: Option<super::trader::StrategyFactory>,
     /// Pairs with their instruments and price scales.
     pub pairs: Vec<VenuePair>,
     /// The feed.
@@ -164,9 +166,18 @@ impl EngineAgent {
     /// Runs until shutdown (the feed ending does not stop it: controls still apply).
     pub async fn run(self) -> anyhow::Result<()> {
         let journal_from = usize::try_from(self.persisted.load(Ordering::SeqCst)).unwrap_or(0);
-        let mut trader = match &self.live {
-            Some(link) => Trader::live(&self.spec, self.pairs.clone(), journal_from, link.clone())?,
-            None => Trader::new(&self.spec, self.pairs.clone(), journal_from)?,
+        let strategies = match &self.strategies {
+            Some(build) => Some(build()?),
+            None => None,
+        };
+        let mut trader = match (&self.live, strategies) {
+            (Some(link), strategies) => {
+                Trader::live(&self.spec, self.pairs.clone(), journal_from, strategies, link.clone())?
+            }
+            (None, Some(strategies)) => {
+                Trader::with_strategies(&self.spec, self.pairs.clone(), journal_from, strategies)?
+            }
+            (None, None) => Trader::new(&self.spec, self.pairs.clone(), journal_from)?,
         };
         let venue_wake = trader.venue_wake();
         let replayed: Vec<ControlRecord> = self.applied.lock().unwrap_or_else(|p| p.into_inner()).clone();

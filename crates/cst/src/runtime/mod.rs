@@ -45,6 +45,8 @@ const JOURNAL_QUEUE: usize = 64;
 pub struct RunPlan {
     /// Engine, venue and strategy settings (those of `cst backtest`).
     pub spec: BacktestSpec,
+    /// Strategies the spec cannot describe (`ml-ensemble`); `None`: built from `spec`.
+    pub strategies: Option<trader::StrategyFactory>,
     /// Pairs with instruments and price scales.
     pub pairs: Vec<VenuePair>,
     /// The replay.
@@ -133,6 +135,7 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
     });
     let engine = EngineAgent {
         spec: plan.spec,
+        strategies: plan.strategies,
         pairs: plan.pairs,
         feed,
         journal: journal_tx,

@@ -47,6 +47,10 @@ impl OperatorAction {
     }
 }
 
+/// Builds fresh strategies (one per pair) for each (re)start, for strategies a spec cannot
+/// describe (`ml-ensemble`); a restart replays from the first bar, so each start needs new ones.
+pub type StrategyFactory = std::sync::Arc<dyn Fn() -> anyhow::Result<Vec<Strategy>> + Send + Sync>;
+
 /// Counters the runtime shows besides the journal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TradeCounts {
@@ -83,28 +87,45 @@ pub struct Trader {
 impl Trader {
     /// A fresh engine and paper venue for `pairs`; events before `journal_from` are not journaled.
     pub fn new(spec: &BacktestSpec, pairs: Vec<VenuePair>, journal_from: usize) -> anyhow::Result<Self> {
-        Self::build(spec, pairs, journal_from, None)
+        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
+        Self::build(spec, pairs, journal_from, strategies, None)
     }
 
-    /// A fresh engine trading through the live gateway behind `link`.
+    /// Like [`Trader::new`] with strategies built by the caller (`spec.strategy` is not used).
+    pub fn with_strategies(
+        spec: &BacktestSpec,
+        pairs: Vec<VenuePair>,
+        journal_from: usize,
+        strategies: Vec<Strategy>,
+    ) -> anyhow::Result<Self> {
+        Self::build(spec, pairs, journal_from, strategies, None)
+    }
+
+    /// A fresh engine trading through the live gateway behind `link`; `strategies` as in
+    /// [`Trader::with_strategies`], or `None` for the spec's rule strategy.
     pub fn live(
         spec: &BacktestSpec,
         pairs: Vec<VenuePair>,
         journal_from: usize,
+        strategies: Option<Vec<Strategy>>,
         link: super::venue::LiveLink,
     ) -> anyhow::Result<Self> {
-        Self::build(spec, pairs, journal_from, Some(link))
+        let strategies = match strategies {
+            Some(s) => s,
+            None => pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?,
+        };
+        Self::build(spec, pairs, journal_from, strategies, Some(link))
     }
 
     fn build(
         spec: &BacktestSpec,
         pairs: Vec<VenuePair>,
         journal_from: usize,
+        strategies: Vec<Strategy>,
         live: Option<super::venue::LiveLink>,
     ) -> anyhow::Result<Self> {
         let engine_pairs: Vec<EnginePair> =
             pairs.iter().map(|p| EnginePair::from_instrument(&p.instrument, p.scale)).collect();
-        let strategies = pairs.iter().map(|_| Strategy::from_spec(&spec.strategy)).collect::<Result<_, _>>()?;
         let engine = Engine::new(&spec.engine, engine_pairs, strategies, spec.cash, spec.interval.secs())?;
         let names = pairs.iter().map(|p| p.instrument.pair.to_string()).collect();
         let quote = engine.quote().to_string();

@@ -1,0 +1,96 @@
+//! The `ml-ensemble` adapter on real candles: a missing candle empties the pair's window (never
+//! filled), so no feature row spans it; the books of the gate balance; models the strategy
+//! cannot trade are refused when it is built.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod realdata;
+
+use cst_core::backtest::bars::to_bars;
+use cst_core::event::PairId;
+use cst_core::interval::Interval;
+use cst_core::strategy::{BarView, SignalModel};
+use cst_ml::MlError;
+use cst_ml::features::WARMUP;
+use cst_ml::labels::Side;
+use cst_ml::pipeline::{Model, TrainConfig};
+use cst_ml::series::{Series, parse_ohlcvt};
+use cst_ml::strategy::{MlEnsembleConfig, MlEnsembleGroup};
+
+fn model() -> Model {
+    let ds = realdata::dataset(2, 4_000, &[4]);
+    let rows: Vec<usize> = (0..ds.len()).collect();
+    Model::train(&ds, &rows, &TrainConfig::small(realdata::labels(&[4])), &mut |_| {}).unwrap()
+}
+
+#[test]
+fn a_missing_candle_empties_the_window_and_no_feature_row_spans_it() {
+    let text = cst_testdata::read_text("kraken/ohlcvt/intraday-2023/h1-15m/ETHUSD_15_2023H1_train.csv.gz");
+    let rows = parse_ohlcvt(&text).unwrap();
+    // A real gap in ETH/USD 15m (Kraken omits intervals without trades) with gap-free runs of 300
+    // candles before it and 200 after it.
+    let contiguous = |r: &[cst_core::candle::CandleRow]| r.windows(2).all(|w| w[1].time - w[0].time == 900);
+    let gap = (300..rows.len() - 200)
+        .find(|&i| {
+            rows[i].time - rows[i - 1].time != 900 && contiguous(&rows[i - 300..i]) && contiguous(&rows[i..i + 200])
+        })
+        .expect("ETH/USD has such a gap");
+    let slice = &rows[gap - 300..gap + 200];
+    let bars = to_bars(PairId(0), slice, Interval::M15);
+    assert!(bars.rejected.is_empty());
+
+    let m = model();
+    let config = MlEnsembleConfig { drift_window_days: 1, ..MlEnsembleConfig::default() };
+    let group = MlEnsembleGroup::new("m-test", &m, 900, config).unwrap();
+    let mut s = group.strategy("ETH/USD", bars.scale);
+    let series = Series::from_rows("ETH/USD", Interval::M15, slice);
+    let mut judged_at = Vec::new();
+    for (k, bar) in bars.bars.iter().enumerate() {
+        let view = BarView { bar: *bar, open: 0.0, high: 0.0, low: 0.0, close: 0.0 };
+        s.on_bar(&view);
+        if let Some(o) = s.last() {
+            judged_at.push(k);
+            // The same candles as a batch series: the same feature row, so the same prediction.
+            let x = cst_ml::features::row(&series, k).expect("judged only where the batch has a feature row");
+            assert_eq!(o.prediction, m.horizons[0].predict(&x), "bar {k}");
+        }
+    }
+    let r = group.report();
+    assert_eq!(r.gap_resets, 1);
+    // Each gap-free run needs WARMUP - 1 earlier candles before its first feature row.
+    assert_eq!(r.no_features, 2 * (WARMUP as u64 - 1));
+    assert_eq!(r.bars, slice.len() as u64);
+    assert_eq!(r.signals_seen, r.bars - r.no_features);
+    assert_eq!(r.signals_seen, judged_at.len() as u64);
+    assert!(!judged_at.iter().any(|&k| (300..300 + WARMUP - 1).contains(&k)), "no row straddles the gap");
+    assert_eq!(r.signals_seen, r.passed + r.refused);
+    assert_eq!(r.refusal_combinations.values().sum::<u64>(), r.refused);
+    // The drift window is empty at the start: the first day is refused for that, and said so.
+    assert!(r.refusals.get("drift:drift_window_too_short").copied().unwrap_or(0) > 0, "{r:?}");
+}
+
+#[test]
+fn refuses_models_it_cannot_trade() {
+    let m = model();
+    let mut renamed = m.clone();
+    renamed.feature_names.swap(0, 1);
+    let err = MlEnsembleGroup::new("m", &renamed, 900, MlEnsembleConfig::default()).unwrap_err();
+    assert!(matches!(err, MlError::FeatureMismatch { .. }), "{err}");
+    let mut short = m.clone();
+    short.config.labels.side = Side::Short;
+    assert!(MlEnsembleGroup::new("m", &short, 900, MlEnsembleConfig::default()).is_err(), "long/flat only");
+    let other_horizon = MlEnsembleConfig { horizon: Some(16), ..MlEnsembleConfig::default() };
+    let err = MlEnsembleGroup::new("m", &m, 900, other_horizon).unwrap_err();
+    assert!(err.to_string().contains("not 16"), "{err}");
+    let g = MlEnsembleGroup::new("m", &m, 900, MlEnsembleConfig::default()).unwrap();
+    assert_eq!((g.horizon(), g.report().threshold), (4, 0.80), "the model's first horizon and own gate");
+}
+
+#[test]
+fn payoff_is_the_fee_net_gain_at_the_top_over_the_loss_at_the_bottom_of_the_interval() {
+    let fee = cst_ml::labels::Fee { taker: 0.004 };
+    let b = cst_ml::strategy::payoff((-0.02, 0.03), fee);
+    let gain = 0.03f64.exp() * 0.996 - 1.004;
+    let loss = 1.004 - (-0.02f64).exp() * 0.996;
+    assert!((b - gain / loss).abs() < 1e-12);
+    assert_eq!(cst_ml::strategy::payoff((-0.02, 0.005), fee), 0.0, "an upside below the fees is no edge");
+}
