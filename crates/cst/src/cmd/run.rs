@@ -6,6 +6,7 @@
 use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text, strategy};
 use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
+use crate::runtime::live_feed::{self, LivePlan, LiveSource};
 use crate::runtime::market_data::Replay;
 use crate::runtime::{self, RunPlan};
 use anyhow::{Context, bail};
@@ -81,6 +82,18 @@ pub struct RunArgs {
     /// File with `key = ...` and `secret = ...` (mode 0600) instead of KRAKEN_API_KEY/SECRET.
     #[arg(long)]
     secret_file: Option<PathBuf>,
+    /// Kraken WebSocket v2 URL of the live feed (a local server in tests).
+    #[arg(long, hide = true, env = "CST_KRAKEN_WS_URL", default_value = live_feed::KRAKEN_WS_URL)]
+    ws_url: String,
+    /// Kraken REST root for the live feed's OHLC backfill (a local server in tests).
+    #[arg(long, hide = true, env = "CST_KRAKEN_URL", default_value = cst_kraken::rest::client::KRAKEN_REST_URL)]
+    rest_url: String,
+    /// Seconds after its interval's end at which an open live candle is final without a later one.
+    #[arg(long, hide = true, default_value_t = 10)]
+    feed_grace_secs: i64,
+    /// Seconds without any message (Kraken heartbeats every second) before the live feed is stale.
+    #[arg(long, hide = true, default_value_t = 10)]
+    feed_stale_secs: u64,
 }
 
 /// Settings after merging file, environment and flags.
@@ -214,7 +227,11 @@ fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Resul
     } else {
         s.strategy.clone()
     };
-    let source = if a.replay.is_empty() { "store".to_string() } else { format!("{:?}", a.replay) };
+    let source = match (a.replay.is_empty(), a.replay_store) {
+        (false, _) => format!("{:?}", a.replay),
+        (true, true) => "store".to_string(),
+        (true, false) => "kraken-live".to_string(),
+    };
     Ok(Identity {
         strategy,
         pairs: s.pairs.iter().map(Pair::to_string).collect(),
@@ -232,16 +249,22 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
     let url = home.store_url()?;
     let store = Store::open(&url).await.with_context(|| format!("opening store {url}"))?;
     import(&store, &a.import).await?;
-    let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
-    let replay = Replay::from_rows(&rows, s.interval);
+    let is_live = a.replay.is_empty() && !a.replay_store;
+    let file = strategy(&s.strategy)?;
+    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
+    let insts = instruments(&asset_files, &s.pairs)?;
+    let replay = if is_live {
+        let scales = insts.iter().map(|i| live_scale(i.pair_decimals)).collect::<anyhow::Result<Vec<_>>>()?;
+        Replay { bars: Vec::new(), refused: vec![(0, None); scales.len()], scales }
+    } else {
+        let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
+        Replay::from_rows(&rows, s.interval)
+    };
     for (pair, (n, first)) in s.pairs.iter().zip(&replay.refused) {
         if let Some(reason) = first {
             eprintln!("{pair}: {n} candles refused (first: {reason})");
         }
     }
-    let file = strategy(&s.strategy)?;
-    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
-    let insts = instruments(&asset_files, &s.pairs)?;
     let pairs =
         insts.into_iter().zip(&replay.scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
     let id = identity(a, s, &asset_files)?;
@@ -262,8 +285,41 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings) -> anyhow::Result<RunP
         interval: s.interval,
         record_curve: false,
     };
+    let live = if is_live { Some(live_plan(a, s, &store, &replay, &meta.run_id).await?) } else { None };
     let api = api_listener(home, s)?;
-    Ok(RunPlan { spec, pairs, replay, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+    Ok(RunPlan { spec, pairs, replay, live, speed: s.speed, store, meta, api, redis: s.redis.clone() })
+}
+
+fn live_scale(decimals: u32) -> anyhow::Result<cst_core::event::PriceScale> {
+    cst_core::event::PriceScale::new(decimals).with_context(|| format!("instrument price decimals {decimals}"))
+}
+
+/// The live feed's settings and, for a restarted run, the stored bars that rebuild its engine.
+async fn live_plan(
+    a: &RunArgs,
+    s: &Settings,
+    store: &Store,
+    replay: &Replay,
+    run_id: &str,
+) -> anyhow::Result<LivePlan> {
+    if s.from.is_some() || s.to.is_some() {
+        bail!("--from/--to select replayed data; the live feed starts now (pass --replay-store or --replay FILE)");
+    }
+    let mut source = LiveSource {
+        ws_url: a.ws_url.clone(),
+        rest_url: a.rest_url.clone(),
+        pairs: s.pairs.clone(),
+        interval: s.interval,
+        scales: replay.scales.clone(),
+        grace_secs: a.feed_grace_secs,
+        stale_after: std::time::Duration::from_secs(a.feed_stale_secs.max(1)),
+        catch_up: Vec::new(),
+    };
+    let record = store.run(run_id).await?;
+    let (bars, resume) = live_feed::catch_up(store, &source, record.as_ref()).await?;
+    println!("live feed {} ({} interval): {} stored bars to rebuild from", source.ws_url, s.interval, bars.len());
+    source.catch_up = bars;
+    Ok(LivePlan { source, resume })
 }
 
 /// Binds the API address and loads (or generates) the API token; prints the dashboard URL.
@@ -291,12 +347,6 @@ pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
     let file = a.config.as_deref().map(ConfigFile::load).transpose()?.unwrap_or_default();
     let settings = merge(&a, file.run)?;
     check_live(&a)?;
-    if !a.replay_store && a.replay.is_empty() {
-        bail!(
-            "paper trading on the live Kraken feed is not wired into `cst run` yet: pass --replay-store \
-             (candles from the store) or --replay FILE"
-        );
-    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async {
         let plan = plan(home, &a, &settings).await?;

@@ -14,6 +14,8 @@ pub mod config;
 pub mod engine_agent;
 pub mod feed;
 pub mod health;
+pub mod live_candles;
+pub mod live_feed;
 pub mod market_data;
 pub mod persistence;
 pub mod supervisor;
@@ -43,8 +45,10 @@ pub struct RunPlan {
     pub spec: BacktestSpec,
     /// Pairs with instruments and price scales.
     pub pairs: Vec<VenuePair>,
-    /// The replay.
+    /// The replay (for a live run: the stored bars it rebuilds from, and the pairs' scales).
     pub replay: Replay,
+    /// The live Kraken feed (`None`: replay only).
+    pub live: Option<live_feed::LivePlan>,
     /// Replay speed.
     pub speed: f64,
     /// The store holding the journal.
@@ -95,19 +99,25 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     let quote = plan.pairs.first().map(|p| p.instrument.pair.quote().to_string()).unwrap_or_default();
 
-    let replay = Arc::new(plan.replay);
-    let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
-    let (f, b, s) = (feed.clone(), board.clone(), stop.clone());
-    tasks.push((
-        "market-data",
-        tokio::spawn(supervise("market-data", board.clone(), backoff, stop.clone(), move || {
-            let (replay, feed, board, stop) = (replay.clone(), f.clone(), b.clone(), s.clone());
-            async move {
-                market_data::run_replay(&replay, &feed, pace, &board, &stop).await;
-                Ok(())
-            }
-        })),
-    ));
+    if let Some(live) = plan.live {
+        let agent = live_feed::LiveFeedAgent::new(live, feed.clone(), plan.store.clone(), board.clone(), stop.clone());
+        let task = supervise("market-data", board.clone(), backoff, stop.clone(), move || agent.clone().run());
+        tasks.push(("market-data", tokio::spawn(task)));
+    } else {
+        let replay = Arc::new(plan.replay);
+        let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
+        let (f, b, s) = (feed.clone(), board.clone(), stop.clone());
+        tasks.push((
+            "market-data",
+            tokio::spawn(supervise("market-data", board.clone(), backoff, stop.clone(), move || {
+                let (replay, feed, board, stop) = (replay.clone(), f.clone(), b.clone(), s.clone());
+                async move {
+                    market_data::run_replay(&replay, &feed, pace, &board, &stop).await;
+                    Ok(())
+                }
+            })),
+        ));
+    }
     let engine = EngineAgent {
         spec: plan.spec,
         pairs: plan.pairs,
