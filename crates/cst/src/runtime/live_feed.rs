@@ -164,11 +164,9 @@ impl LiveFeedAgent {
         })?;
         state.connections += 1;
         cst_server::metrics::set_feed_connected("kraken-ws", true);
-        self.board.set(
-            "market-data",
-            HealthState::Healthy,
-            format!("connected to {url} (connection {})", state.connections),
-        );
+        let detail = format!("connected to {url} (connection {})", state.connections);
+        println!("market-data: {detail}");
+        self.board.set("market-data", HealthState::Healthy, detail);
         let outcome = self.backfill(&mut state).await;
         let outcome = match outcome {
             Ok(()) => self.stream(&mut state, &mut conn).await,
@@ -277,28 +275,61 @@ impl LiveFeedAgent {
         }
         let mut bars = Vec::with_capacity(ready.len());
         for (k, row) in ready {
-            let bar = match bar_of(PairId(k as u16), &row, self.source.interval, self.source.scales[k]) {
-                Ok(bar) => bar,
+            match bar_of(PairId(k as u16), &row, self.source.interval, self.source.scales[k]) {
+                Ok(bar) => bars.push((row, bar)),
                 Err(reason) => {
                     state.candles.quality.rejected += 1;
                     state.candles.quality.last_rejection = Some(format!("candle at {}: {reason}", row.time));
-                    continue;
                 }
-            };
-            let pair = &self.source.pairs[k];
-            // A candle the store refuses (it contradicts a stored one) is not published: the
-            // engine only ever sees bars a restart can rebuild from the store.
-            if let Err(e) = self.store.write_candles(pair, self.source.interval, std::slice::from_ref(&row)).await {
-                state.store_refusals += 1;
-                eprintln!("market-data: {pair} candle at {} not stored, so not traded on: {e}", row.time);
+            }
+        }
+        let mut stored = vec![true; bars.len()];
+        for (k, pair) in self.source.pairs.iter().enumerate() {
+            let idx: Vec<usize> = (0..bars.len()).filter(|&i| bars[i].1.pair.index() == k).collect();
+            let rows: Vec<CandleRow> = idx.iter().map(|&i| bars[i].0.clone()).collect();
+            if rows.is_empty() || self.store_rows(pair, &rows).await? {
                 continue;
             }
-            bars.push(bar);
+            // The batch contradicts a stored candle: find which, one by one.
+            for &i in &idx {
+                stored[i] = self.store_rows(pair, std::slice::from_ref(&bars[i].0)).await?;
+                if !stored[i] {
+                    state.store_refusals += 1;
+                }
+            }
         }
+        let bars: Vec<Bar> = bars.into_iter().zip(stored).filter(|(_, ok)| *ok).map(|((_, bar), _)| bar).collect();
         self.feed.push(&bars);
         state.bars += bars.len() as u64;
-        self.board.set("market-data", HealthState::Healthy, summary(state));
+        let detail = summary(state);
+        println!("market-data: {detail}");
+        self.board.set("market-data", HealthState::Healthy, detail);
         Ok(())
+    }
+
+    /// Writes candles to the store before anyone trades on them. `Ok(false)`: the store refuses
+    /// them because they contradict stored candles, so they are not published (the engine only
+    /// ever sees bars a restart can rebuild from the store). Other errors (a busy database) are
+    /// retried with backoff until they pass or the process stops.
+    async fn store_rows(&self, pair: &Pair, rows: &[CandleRow]) -> anyhow::Result<bool> {
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match self.store.write_candles(pair, self.source.interval, rows).await {
+                Ok(_) => return Ok(true),
+                Err(e @ cst_store::StoreError::Conflict { .. }) => {
+                    eprintln!("market-data: {pair} candles not stored, so not traded on: {e}");
+                    return Ok(false);
+                }
+                Err(e) => {
+                    if *self.stop.borrow() {
+                        anyhow::bail!("storing {pair} candles at shutdown: {e}");
+                    }
+                    self.board.set("market-data", HealthState::Degraded, format!("storing candles: {e}; retrying"));
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
     }
 }
 
