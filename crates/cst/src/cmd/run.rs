@@ -8,6 +8,7 @@ use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
 use crate::runtime::live_feed::{self, LivePlan, LiveSource};
 use crate::runtime::market_data::Replay;
+use crate::runtime::recorded;
 use crate::runtime::{self, RunPlan};
 use anyhow::{Context, bail};
 use clap::Args;
@@ -52,7 +53,8 @@ pub struct RunArgs {
     /// Replay the store's candles for `--pairs` / `--interval` / `--from` / `--to`.
     #[arg(long)]
     replay_store: bool,
-    /// Replay Kraken OHLCVT files (one per pair, `.csv` or `.csv.gz`).
+    /// Replay Kraken OHLCVT files (one per pair, `.csv` or `.csv.gz`) or recorded WebSocket files (`cst record`
+    /// output or cryptofeed raw captures; their trades become candles of the complete intervals).
     #[arg(long, value_delimiter = ',')]
     replay: Vec<PathBuf>,
     /// Import Kraken OHLCVT files or folders into the store first (idempotent).
@@ -189,21 +191,52 @@ async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<
     Ok(out)
 }
 
+/// Candles from recorded WebSocket files: every pair's trades from all files, complete
+/// intervals only; says what was used and what was dropped.
+fn rows_from_recordings(texts: &[(PathBuf, String)], s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    let lo = s.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, |t| t.as_secs());
+    let hi = s.to.as_deref().map(parse_time).transpose()?.map_or(i64::MAX, |t| t.as_secs());
+    let mut all = recorded::RecordedTrades::default();
+    for (f, text) in texts {
+        let rec = recorded::read_trades(text).with_context(|| format!("reading recording {}", f.display()))?;
+        println!("{}: recording {}, {} trades", f.display(), recorded::describe_coverage(&rec), rec.trades.len());
+        if let (n @ 1.., Some(reason)) = &rec.malformed {
+            eprintln!("{}: {n} trades refused (first: {reason})", f.display());
+        }
+        all.coverage.extend(rec.coverage);
+        all.trades.extend(rec.trades);
+    }
+    let mut out = Vec::new();
+    for pair in &s.pairs {
+        let c = recorded::pair_candles(&all, pair, s.interval)?;
+        println!("{}", recorded::describe(&c, s.interval));
+        if c.rows.is_empty() {
+            bail!(
+                "{pair}: the recordings hold no complete {} interval with trades ({}); nothing to replay",
+                s.interval,
+                recorded::describe_coverage(&all)
+            );
+        }
+        out.push(c.rows.into_iter().filter(|r| r.time >= lo && r.time <= hi).collect());
+    }
+    Ok(out)
+}
+
 fn rows_from_files(files: &[PathBuf], s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    let texts = files.iter().map(|f| Ok((f.clone(), read_text(f)?))).collect::<anyhow::Result<Vec<_>>>()?;
+    if texts.iter().any(|(_, t)| recorded::is_recording(t)) {
+        return rows_from_recordings(&texts, s);
+    }
     if files.len() != s.pairs.len() {
         bail!("--replay needs one file per pair ({} pairs, {} files)", s.pairs.len(), files.len());
     }
     let lo = s.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, |t| t.as_secs());
     let hi = s.to.as_deref().map(parse_time).transpose()?.map_or(i64::MAX, |t| t.as_secs());
     let mut out = Vec::new();
-    for f in files {
-        let (rows, bad) = parse_ohlcvt(&read_text(f)?);
+    for (f, text) in &texts {
+        let (rows, bad) = parse_ohlcvt(text);
         if rows.is_empty() {
-            bail!(
-                "{}: no Kraken OHLCVT candles ({} lines refused); recorded WebSocket files are not replayable by `cst run` yet",
-                f.display(),
-                bad.len()
-            );
+            bail!("{}: no Kraken OHLCVT candles ({} lines refused)", f.display(), bad.len());
         }
         if let Some(b) = bad.first() {
             eprintln!("{}: {} malformed lines refused (first: line {}: {})", f.display(), bad.len(), b.line, b.reason);

@@ -18,6 +18,7 @@ pub mod live_candles;
 pub mod live_feed;
 pub mod market_data;
 pub mod persistence;
+pub mod recorded;
 pub mod supervisor;
 pub mod trader;
 
