@@ -279,4 +279,26 @@ async fn live_bars_equal_the_real_candles_across_a_dropped_connection_with_gaps_
     run.terminate();
     // Nothing new was invented while stale or after the reconnect.
     assert_eq!(store.candles(&pair, Interval::M1, None, None).await.unwrap(), expected);
+    let positions = store.journal_positions("live-1").await.unwrap();
+
+    // A restart of the process rebuilds the engine from the stored bars, then resumes the feed
+    // after the last one: nothing is journaled twice, nothing is stored twice.
+    let mut again = home.spawn(&args);
+    let rebuilt = again.wait_line("stored bars to rebuild from", Duration::from_secs(60));
+    assert!(rebuilt.contains(&format!(": {} stored bars", expected.len())), "{rebuilt}");
+    again.wait_line(&format!("start #2, {} events journaled", expected.len()), Duration::from_secs(60));
+    let addr = again.api_addr();
+    again.wait_line("(connection 1)", Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, body) = http_get(&addr, "/api/v1/snapshot", Some(API_TOKEN));
+    let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let risk = store.journal_risk("live-1").await.unwrap().unwrap();
+    let equity: rust_decimal::Decimal = snap["overview"]["equity"].as_str().unwrap().parse().unwrap();
+    assert_eq!(equity, risk.equity, "the rebuilt engine holds the journaled equity");
+    assert_eq!(snap["as_of"], rfc3339(last + 60));
+    again.terminate();
+    let journaled = store.run("live-1").await.unwrap().unwrap();
+    assert_eq!((journaled.events, journaled.starts), (expected.len() as i64, 2));
+    assert_eq!(store.journal_positions("live-1").await.unwrap(), positions);
+    assert_eq!(store.candles(&pair, Interval::M1, None, None).await.unwrap(), expected);
 }
