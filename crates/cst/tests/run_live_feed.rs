@@ -246,6 +246,17 @@ async fn live_bars_equal_the_real_candles_across_a_dropped_connection_with_gaps_
         assert!(done.contains(part), "{part:?} in {done}");
     }
     assert!(done.contains(&format!("{backfilled} backfilled")), "{done}");
+    let (_, metrics) = http_get(&addr, "/metrics", None);
+    for line in [
+        format!("cst_feed_candle_anomalies_total{{kind=\"gap\"}} {gaps}"),
+        format!("cst_feed_candle_anomalies_total{{kind=\"missing_interval\"}} {missing}"),
+        "cst_feed_candle_anomalies_total{kind=\"duplicate\"} 1".to_string(),
+        "cst_feed_connected{feed=\"kraken-ws\"} 1".to_string(),
+        "cst_agent_restarts_total{agent=\"market-data\"} 1".to_string(),
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line:?} in {metrics}");
+    }
+    assert!(metrics.contains("cst_feed_messages_total{pair=\"XBT/USDT\",channel=\"ohlc\"}"), "{metrics}");
 
     // The bars: stored (before the engine saw them) exactly as Kraken's candles, each once, and
     // the engine journaled exactly that many events, the last at the last candle's close.

@@ -9,7 +9,7 @@
 
 use super::feed::Feed;
 use super::health::{HealthBoard, HealthState};
-use super::live_candles::{LiveCandles, Source};
+use super::live_candles::{FeedQuality, LiveCandles, Source};
 use super::supervisor::{Shutdown, stopped};
 use cst_core::backtest::bars::merge;
 use cst_core::candle::CandleRow;
@@ -69,6 +69,8 @@ struct LiveState {
     connections: u64,
     bars: u64,
     store_refusals: u64,
+    /// Counters already exported as metrics.
+    reported: FeedQuality,
 }
 
 /// The supervised agent (cloned for every restart; the state is shared).
@@ -146,7 +148,14 @@ impl LiveFeedAgent {
                 candles.resume_after(k, row);
             }
         }
-        let state = LiveState { candles, offset_ns: 0, connections: 0, bars: 0, store_refusals: 0 };
+        let state = LiveState {
+            candles,
+            offset_ns: 0,
+            connections: 0,
+            bars: 0,
+            store_refusals: 0,
+            reported: FeedQuality::default(),
+        };
         Self { source: Arc::new(source), state: Arc::new(tokio::sync::Mutex::new(state)), feed, store, board, stop }
     }
 
@@ -193,7 +202,9 @@ impl LiveFeedAgent {
                 state.candles.observe(k, row, Source::Rest);
             }
         }
-        self.publish(state).await
+        let published = self.publish(state).await;
+        report_metrics(state);
+        published
     }
 
     async fn stream(&self, state: &mut LiveState, conn: &mut OhlcConnection) -> anyhow::Result<()> {
@@ -237,6 +248,7 @@ impl LiveFeedAgent {
             if !degraded {
                 self.publish(state).await?;
             }
+            report_metrics(state);
         }
     }
 
@@ -331,6 +343,24 @@ impl LiveFeedAgent {
             }
         }
     }
+}
+
+/// Exports the counters' growth since the last call as `cst_feed_candle_anomalies_total`.
+fn report_metrics(state: &mut LiveState) {
+    let (now, was) = (&state.candles.quality, &state.reported);
+    let kinds = [
+        ("gap", now.gaps - was.gaps),
+        ("missing_interval", now.missing_intervals - was.missing_intervals),
+        ("duplicate", now.duplicates - was.duplicates),
+        ("revision", now.revisions - was.revisions),
+        ("out_of_order", now.out_of_order - was.out_of_order),
+        ("rejected", now.rejected - was.rejected),
+        ("stale", now.stale - was.stale),
+    ];
+    for (kind, n) in kinds.into_iter().filter(|(_, n)| *n > 0) {
+        cst_server::metrics::record_feed_anomalies(kind, n);
+    }
+    state.reported = state.candles.quality.clone();
 }
 
 fn summary(state: &LiveState) -> String {
