@@ -344,7 +344,7 @@ async fn live_plan(
         pairs: s.pairs.clone(),
         interval: s.interval,
         scales: replay.scales.clone(),
-        grace_secs: a.feed_grace_secs,
+        grace_secs: a.feed_grace_secs.max(0),
         stale_after: std::time::Duration::from_secs(a.feed_stale_secs.max(1)),
         catch_up: Vec::new(),
     };

@@ -197,6 +197,59 @@ mod tests {
         assert!(dropped > 0);
     }
 
+    /// Kraken's real XBT/USDT trades (REST capture, contiguous ids) written by our recorder as
+    /// v2 trade frames at their trade times, with the connection lost between trade `cut.0`
+    /// and trade `cut.1` (the trades in between are simply not in the file).
+    fn recording_with_a_disconnect(cut: (usize, usize)) -> (String, Vec<Trade>) {
+        use cst_kraken::ws::Protocol;
+        use cst_kraken::ws::recorder::Recorder;
+        let text = cst_testdata::read_text("kraken/rest-capture-2025/spot/http_trades.json");
+        let trades: Vec<Trade> =
+            cst_kraken::rest::public::parse_trades(&text).unwrap().trades.into_iter().map(|p| p.trade).collect();
+        let mut rec = Recorder::new(Vec::new(), Protocol::V2, "local").unwrap();
+        for (k, t) in trades.iter().enumerate() {
+            if (cut.0 + 1..cut.1).contains(&k) {
+                continue;
+            }
+            let ns = t.time.as_nanos();
+            if k == 0 || k == cut.1 {
+                rec.record(Direction::Connected, ns, None, b"local").unwrap();
+            }
+            let side = if t.side == cst_core::trade::Side::Buy { "buy" } else { "sell" };
+            let frame = format!(
+                r#"{{"channel":"trade","type":"update","data":[{{"symbol":"BTC/USDT","side":"{side}","price":{},"qty":{},"trade_id":{},"timestamp":"{}"}}]}}"#,
+                t.price.value(),
+                t.qty.value(),
+                t.trade_id.unwrap_or_default(),
+                t.time.to_rfc3339()
+            );
+            rec.record(Direction::Received, ns, Some(ns), frame.as_bytes()).unwrap();
+        }
+        (String::from_utf8(rec.into_inner()).unwrap(), trades)
+    }
+
+    #[test]
+    fn intervals_across_a_lost_connection_are_dropped_not_guessed() {
+        let (text, trades) = recording_with_a_disconnect((400, 520));
+        let rec = read_trades(&text).unwrap();
+        assert_eq!(rec.coverage.len(), 2);
+        assert_eq!(rec.trades.len(), trades.len() - 119);
+        let pair: Pair = "XBT/USDT".parse().unwrap();
+        let c = pair_candles(&rec, &pair, Interval::M1).unwrap();
+        // Expected: the aggregate of each connected stretch's own fully covered minutes.
+        let mut expected = Vec::new();
+        for part in [&trades[..=400], &trades[520..]] {
+            let (from, to) = cst_core::aggregate::fully_covered_buckets(part, Interval::M1).unwrap();
+            let rows = aggregate_trades(part, Interval::M1, VWAP_DECIMALS).unwrap();
+            expected.extend(rows.into_iter().map(|c| c.row).filter(|r| r.time >= from && r.time < to));
+        }
+        assert_eq!(c.rows, expected);
+        let edges: Vec<i64> = c.dropped_edges.iter().map(|(open, _)| *open).collect();
+        let minute = |t: &Trade| Interval::M1.floor_secs(t.time.as_secs());
+        assert_eq!(edges, [minute(&trades[0]), minute(&trades[400]), minute(&trades[520]), minute(&trades[999])]);
+        assert_eq!(c.trades_used + c.dropped_edges.iter().map(|(_, n)| n).sum::<usize>(), rec.trades.len());
+    }
+
     #[test]
     fn ohlcvt_files_are_not_recordings() {
         assert!(!is_recording("1381095000,123.61,123.61,123.61,123.61,0.1,1\n"));
