@@ -111,10 +111,18 @@ async fn recorded_real_trades_replay_as_their_aggregate_candles_and_the_run_serv
     assert!(line.contains(", 2025-11-11T00:13:00Z ("), "{line}");
     let done = run.wait_line("replay finished", Duration::from_secs(120));
     assert!(done.contains(&format!("{} events", expected.len())), "{done}");
-    let (code, body) = http_get(&addr, "/api/v1/snapshot", Some(API_TOKEN));
-    assert_eq!(code, 200, "{body}");
-    let snap: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let last_close = cst_core::time::Timestamp::from_secs(expected.last().unwrap().time + 60).unwrap();
-    assert_eq!(snap["as_of"], last_close.to_rfc3339(), "the engine's last bar closes with the last complete minute");
+    // The API publishes on its own beat: wait (bounded) for the snapshot after the last bar.
+    let last_close = cst_core::time::Timestamp::from_secs(expected.last().unwrap().time + 60).unwrap().to_rfc3339();
+    let mut as_of = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (code, body) = http_get(&addr, "/api/v1/snapshot", Some(API_TOKEN));
+        assert_eq!(code, 200, "{body}");
+        as_of = serde_json::from_str::<serde_json::Value>(&body).unwrap()["as_of"].clone();
+        if as_of == last_close.as_str() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(as_of, last_close.as_str(), "the engine's last bar closes with the last complete minute");
     run.terminate();
 }

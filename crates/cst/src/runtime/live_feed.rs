@@ -313,6 +313,7 @@ impl LiveFeedAgent {
         let bars: Vec<Bar> = bars.into_iter().zip(stored).filter(|(_, ok)| *ok).map(|((_, bar), _)| bar).collect();
         self.feed.push(&bars);
         state.bars += bars.len() as u64;
+        report_metrics(state);
         let detail = summary(state);
         println!("market-data: {detail}");
         self.board.set("market-data", HealthState::Healthy, detail);
