@@ -12,7 +12,7 @@ use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::time::Timestamp;
 use futures_util::{SinkExt, StreamExt};
-use run_support::{API_TOKEN, Home, http_get};
+use run_support::{API_TOKEN, Home, http_get, journal};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -110,9 +110,17 @@ struct WsServer {
     silent: Arc<AtomicBool>,
 }
 
-/// Serves the script: connection 1 is dropped after its frames; connection 2 keeps sending
-/// Kraken's heartbeat until `silent` is set; later ones heartbeat forever.
-async fn ws_server(t: Vec<serde_json::Value>) -> WsServer {
+/// Connection `n`'s frames, and whether the connection is dropped after them.
+type Script = fn(usize, &[serde_json::Value]) -> (Vec<String>, bool);
+
+/// The drop-and-go-silent scenario: connection 1 is dropped after its frames.
+fn dropping(n: usize, t: &[serde_json::Value]) -> (Vec<String>, bool) {
+    (script(n, t), n == 1)
+}
+
+/// Serves `script`; a connection that is not dropped keeps sending Kraken's heartbeat (the
+/// second one only until `silent` is set).
+async fn ws_server(t: Vec<serde_json::Value>, script: Script) -> WsServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let (connections, silent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
@@ -128,12 +136,13 @@ async fn ws_server(t: Vec<serde_json::Value>) -> WsServer {
                 assert!(
                     sub.contains(r#""channel":"ohlc""#) && sub.contains("BTC/USDT") && sub.contains(r#""interval":1"#)
                 );
-                for frame in script(n, &t) {
+                let (frames, drop_after) = script(n, &t);
+                for frame in frames {
                     if ws.send(Message::text(frame)).await.is_err() {
                         return;
                     }
                 }
-                if n == 1 {
+                if drop_after {
                     return; // dropped without a close frame
                 }
                 loop {
@@ -196,7 +205,7 @@ fn agent<'a>(agents: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_bars_equal_the_real_candles_across_a_dropped_connection_with_gaps_reported() {
     let t = traded_rows();
-    let ws = ws_server(t.clone()).await;
+    let ws = ws_server(t.clone(), dropping).await;
     let rest = rest_server(t[MISSED_UNTIL + 1][0].as_i64().unwrap());
     let home = Home::sqlite();
     let args: Vec<String> = [
@@ -312,4 +321,91 @@ async fn live_bars_equal_the_real_candles_across_a_dropped_connection_with_gaps_
     assert_eq!((journaled.events, journaled.starts), (expected.len() as i64, 2));
     assert_eq!(store.journal_positions("live-1").await.unwrap(), positions);
     assert_eq!(store.candles(&pair, Interval::M1, None, None).await.unwrap(), expected);
+}
+
+/// The crash scenario: connection 1 (first process) sends candles 0..=60 and stays open;
+/// connection 2 (the restarted process) starts at candle 69, the REST backfill has the rest.
+fn crash_then_resume(n: usize, t: &[serde_json::Value]) -> (Vec<String>, bool) {
+    let update = |r: &serde_json::Value| ohlc_frame("update", std::slice::from_ref(r));
+    let mut out = vec![ACK.to_string()];
+    match n {
+        1 => {
+            out.push(ohlc_frame("snapshot", &t[0..3]));
+            out.extend(t[3..=60].iter().map(update));
+        }
+        _ => {
+            out.push(ohlc_frame("snapshot", &t[69..=70]));
+            out.extend(t[71..=90].iter().map(update));
+        }
+    }
+    (out, false)
+}
+
+/// The same candles in one uninterrupted connection.
+fn uninterrupted(_: usize, t: &[serde_json::Value]) -> (Vec<String>, bool) {
+    let mut out = vec![ACK.to_string(), ohlc_frame("snapshot", &t[0..3])];
+    out.extend(t[3..=90].iter().map(|r| ohlc_frame("update", std::slice::from_ref(r))));
+    (out, false)
+}
+
+fn live_args(ws: &str, rest: &str) -> Vec<String> {
+    [
+        "run",
+        "--pairs",
+        "XBT/USDT",
+        "--interval",
+        "1m",
+        "--strategy",
+        "sma-cross",
+        "--listen",
+        "127.0.0.1:0",
+        "--redis",
+        "",
+        "--run-id",
+        "live-crash",
+        "--ws-url",
+        ws,
+        "--rest-url",
+        rest,
+        "--feed-grace-secs",
+        "2",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_nine_then_restart_rebuilds_from_stored_bars_and_matches_an_uninterrupted_run() {
+    let t = traded_rows();
+    let expected: Vec<CandleRow> = t[..=90].iter().map(as_candle).collect();
+    let pair: Pair = "XBT/USDT".parse().unwrap();
+
+    let home = Home::sqlite();
+    let ws = ws_server(t.clone(), crash_then_resume).await;
+    let rest = rest_server(t[70][0].as_i64().unwrap());
+    let mut first = home.spawn(&live_args(&ws.url, &rest));
+    first.wait_line("live: 60 bars", Duration::from_secs(120));
+    first.child.kill().unwrap(); // SIGKILL: no graceful journal flush
+    first.child.wait().unwrap();
+    let mut second = home.spawn(&live_args(&ws.url, &rest));
+    let rebuilt = second.wait_line("stored bars to rebuild from", Duration::from_secs(60));
+    assert!(rebuilt.contains(": 60 stored bars"), "{rebuilt}");
+    let done = second.wait_line("live: 91 bars", Duration::from_secs(120));
+    assert!(done.contains("0 duplicates") && done.contains("10 backfilled"), "{done}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    second.terminate();
+    let store = cst_store::Store::open(&home.url()).await.unwrap();
+    assert_eq!(store.candles(&pair, Interval::M1, None, None).await.unwrap(), expected);
+    let run = store.run("live-crash").await.unwrap().unwrap();
+    assert_eq!((run.events, run.starts), (91, 2));
+
+    let calm = Home::sqlite();
+    let ws = ws_server(t.clone(), uninterrupted).await;
+    let mut once = calm.spawn(&live_args(&ws.url, "http://127.0.0.1:9"));
+    once.wait_line("live: 91 bars", Duration::from_secs(120));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    once.terminate();
+    let (crashed, straight) = (journal(&home.url(), "live-crash").await, journal(&calm.url(), "live-crash").await);
+    assert!(!straight.orders.is_empty(), "sma-cross trades on these 91 minutes");
+    assert_eq!(crashed, straight, "orders, fills, ledger, positions and risk equal an uninterrupted run");
 }

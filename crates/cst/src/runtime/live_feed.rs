@@ -67,7 +67,6 @@ struct LiveState {
     /// Kraken's clock minus ours (ns), from the last message's timestamp.
     offset_ns: i64,
     connections: u64,
-    bars: u64,
     store_refusals: u64,
     /// Counters already exported as metrics.
     reported: FeedQuality,
@@ -148,14 +147,8 @@ impl LiveFeedAgent {
                 candles.resume_after(k, row);
             }
         }
-        let state = LiveState {
-            candles,
-            offset_ns: 0,
-            connections: 0,
-            bars: 0,
-            store_refusals: 0,
-            reported: FeedQuality::default(),
-        };
+        let state =
+            LiveState { candles, offset_ns: 0, connections: 0, store_refusals: 0, reported: FeedQuality::default() };
         Self { source: Arc::new(source), state: Arc::new(tokio::sync::Mutex::new(state)), feed, store, board, stop }
     }
 
@@ -312,9 +305,8 @@ impl LiveFeedAgent {
         }
         let bars: Vec<Bar> = bars.into_iter().zip(stored).filter(|(_, ok)| *ok).map(|((_, bar), _)| bar).collect();
         self.feed.push(&bars);
-        state.bars += bars.len() as u64;
         report_metrics(state);
-        let detail = summary(state);
+        let detail = summary(state, self.feed.published());
         println!("market-data: {detail}");
         self.board.set("market-data", HealthState::Healthy, detail);
         Ok(())
@@ -364,12 +356,12 @@ fn report_metrics(state: &mut LiveState) {
     state.reported = state.candles.quality.clone();
 }
 
-fn summary(state: &LiveState) -> String {
+fn summary(state: &LiveState, bars: usize) -> String {
     let q = &state.candles.quality;
     format!(
         "live: {} bars, {} gaps ({} missing intervals), {} duplicates, {} resent, {} revisions, {} out of order, \
          {} rejected, {} backfilled, {} stale, {} store refusals, connection {}",
-        state.bars,
+        bars,
         q.gaps,
         q.missing_intervals,
         q.duplicates,
