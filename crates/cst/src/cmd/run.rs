@@ -1,7 +1,8 @@
-//! `cst run`: the running system. Paper trading by default on replayed real data (candles from
-//! the store with `--replay-store`, or Kraken OHLCVT files with `--replay`), through the same
-//! engine, risk guard, execution policy and simulated venue as `cst backtest`, with every order,
-//! fill and ledger movement journaled so a restart after a crash resumes without loss or repeats.
+//! `cst run`: the running system. Paper trading on Kraken's live candle feed, or on replayed real
+//! data (candles from the store with `--replay-store`; Kraken OHLCVT files or recorded WebSocket
+//! files with `--replay`), through the same engine, risk guard, execution policy and simulated
+//! venue as `cst backtest`, with every order, fill and ledger movement journaled so a restart
+//! after a crash resumes without loss or repeats.
 
 use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text, strategy};
 use crate::home::HomeArgs;

@@ -1,6 +1,8 @@
 //! The running system (`cst run`): supervised agents wired around one feed and one journal.
 //!
 //! - `market_data`: replay source → [`feed::Feed`] (an append-only log of bars);
+//! - `live_feed`: Kraken's WebSocket `ohlc` channel (final candles only, REST backfill after a
+//!   reconnect) → candle store → the same feed, when `cst run` has no replay source;
 //! - `engine_agent`: the engine and the paper venue ([`trader::Trader`]), fed from the log;
 //! - `persistence`: journal batches → the store, one transaction per batch with its checkpoint;
 //!
@@ -46,7 +48,7 @@ pub struct RunPlan {
     pub spec: BacktestSpec,
     /// Pairs with instruments and price scales.
     pub pairs: Vec<VenuePair>,
-    /// The replay (for a live run: the stored bars it rebuilds from, and the pairs' scales).
+    /// The replay (for a live run: no bars, only the pairs' price scales).
     pub replay: Replay,
     /// The live Kraken feed (`None`: replay only).
     pub live: Option<live_feed::LivePlan>,
