@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod client;
 pub mod feed;
 pub mod frame;
+pub mod ohlc;
 pub mod recorder;
 pub mod replay;
 pub mod text;

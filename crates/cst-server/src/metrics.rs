@@ -21,6 +21,9 @@ pub const FEED_LAG_SECONDS: &str = "cst_feed_lag_seconds";
 pub const FEED_MESSAGES_TOTAL: &str = "cst_feed_messages_total";
 /// 1 while the market-data connection is up, by feed (`kraken-ws`, `replay`).
 pub const FEED_CONNECTED: &str = "cst_feed_connected";
+/// Live candle-feed anomalies, flagged and never repaired, by kind (`gap`, `missing_interval`,
+/// `duplicate`, `revision`, `out_of_order`, `rejected`, `stale`).
+pub const FEED_CANDLE_ANOMALIES_TOTAL: &str = "cst_feed_candle_anomalies_total";
 /// Order-book CRC32 checksum mismatches, by pair.
 pub const BOOK_CHECKSUM_FAILURES_TOTAL: &str = "cst_book_checksum_failures_total";
 /// Order-book resynchronisations (fresh snapshot after a mismatch or gap), by pair.
@@ -71,10 +74,11 @@ pub const AGENT_HEALTH: &str = "cst_agent_health";
 pub const ENGINE_EVENT_LATENCY_SECONDS: &str = "cst_engine_event_latency_seconds";
 
 /// Every metric name above, for documentation checks.
-pub const ALL: [&str; 27] = [
+pub const ALL: [&str; 28] = [
     FEED_LAG_SECONDS,
     FEED_MESSAGES_TOTAL,
     FEED_CONNECTED,
+    FEED_CANDLE_ANOMALIES_TOTAL,
     BOOK_CHECKSUM_FAILURES_TOTAL,
     BOOK_RESYNCS_TOTAL,
     DATA_QUALITY_TRADABLE,
@@ -134,6 +138,7 @@ fn describe_all() {
     describe_gauge!(FEED_LAG_SECONDS, "Exchange-to-receipt lag of the last market-data message, seconds");
     describe_counter!(FEED_MESSAGES_TOTAL, "Market-data messages received");
     describe_gauge!(FEED_CONNECTED, "1 while the market-data connection is up");
+    describe_counter!(FEED_CANDLE_ANOMALIES_TOTAL, "Live candle-feed anomalies (gaps, duplicates, ...) by kind");
     describe_counter!(BOOK_CHECKSUM_FAILURES_TOTAL, "Order-book checksum mismatches");
     describe_counter!(BOOK_RESYNCS_TOTAL, "Order-book resynchronisations");
     describe_gauge!(DATA_QUALITY_TRADABLE, "1 when the data-quality gate lets the pair trade");
@@ -169,6 +174,11 @@ pub fn record_feed_message(pair: &str, channel: &str, lag_secs: f64) {
 /// The feed connection went up or down.
 pub fn set_feed_connected(feed: &str, connected: bool) {
     gauge!(FEED_CONNECTED, "feed" => feed.to_string()).set(if connected { 1.0 } else { 0.0 });
+}
+
+/// `n` more live candle-feed anomalies of `kind`.
+pub fn record_feed_anomalies(kind: &str, n: u64) {
+    counter!(FEED_CANDLE_ANOMALIES_TOTAL, "kind" => kind.to_string()).increment(n);
 }
 
 /// A book checksum mismatch on `pair`.

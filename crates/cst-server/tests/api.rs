@@ -240,6 +240,7 @@ async fn metrics_exposition_contains_every_documented_name() {
     let h = harness();
     metrics::record_feed_message("XBT/USD", "book", 0.012);
     metrics::set_feed_connected("kraken-ws", true);
+    metrics::record_feed_anomalies("gap", 1);
     metrics::record_checksum_failure("XBT/USD");
     metrics::record_resync("XBT/USD");
     metrics::set_rate_limiter_headroom("rest-private", 0.75);

@@ -1,13 +1,16 @@
-//! `cst run`: the running system. Paper trading by default on replayed real data (candles from
-//! the store with `--replay-store`, or Kraken OHLCVT files with `--replay`), through the same
-//! engine, risk guard, execution policy and simulated venue as `cst backtest`, with every order,
-//! fill and ledger movement journaled so a restart after a crash resumes without loss or repeats.
+//! `cst run`: the running system. Paper trading on Kraken's live candle feed, or on replayed real
+//! data (candles from the store with `--replay-store`; Kraken OHLCVT files or recorded WebSocket
+//! files with `--replay`), through the same engine, risk guard, execution policy and simulated
+//! venue as `cst backtest`, with every order, fill and ledger movement journaled so a restart
+//! after a crash resumes without loss or repeats.
 
 use crate::cmd::backtest::{default_asset_pairs, instruments, parse_time, read_text};
 use crate::home::HomeArgs;
 use crate::runtime::config::{ConfigFile, Identity, RunFile, secrets};
+use crate::runtime::live_feed::{self, LivePlan, LiveSource};
 use crate::runtime::market_data::Replay;
-use crate::runtime::{self, LivePlan, RunPlan};
+use crate::runtime::recorded;
+use crate::runtime::{self, GatewayPlan, RunPlan};
 use anyhow::{Context, bail};
 use clap::Args;
 use cst_core::backtest::BacktestSpec;
@@ -62,7 +65,8 @@ pub struct RunArgs {
     /// Replay the store's candles for `--pairs` / `--interval` / `--from` / `--to`.
     #[arg(long)]
     replay_store: bool,
-    /// Replay Kraken OHLCVT files (one per pair, `.csv` or `.csv.gz`).
+    /// Replay Kraken OHLCVT files (one per pair, `.csv` or `.csv.gz`) or recorded WebSocket files (`cst record`
+    /// output or cryptofeed raw captures; their trades become candles of the complete intervals).
     #[arg(long, value_delimiter = ',')]
     replay: Vec<PathBuf>,
     /// Import Kraken OHLCVT files or folders into the store first (idempotent).
@@ -101,6 +105,18 @@ pub struct RunArgs {
     /// Live: seconds between polls of Kraken's order status and executions.
     #[arg(long, hide = true, default_value_t = 2.0)]
     live_poll_secs: f64,
+    /// Kraken WebSocket v2 URL of the live feed (a local server in tests).
+    #[arg(long, hide = true, env = "CST_KRAKEN_WS_URL", default_value = live_feed::KRAKEN_WS_URL)]
+    ws_url: String,
+    /// Kraken REST root for the live feed's OHLC backfill (a local server in tests).
+    #[arg(long, hide = true, env = "CST_KRAKEN_URL", default_value = cst_kraken::rest::client::KRAKEN_REST_URL)]
+    rest_url: String,
+    /// Seconds after its interval's end at which an open live candle is final without a later one.
+    #[arg(long, hide = true, default_value_t = 10)]
+    feed_grace_secs: i64,
+    /// Seconds without any message (Kraken heartbeats every second) before the live feed is stale.
+    #[arg(long, hide = true, default_value_t = 10)]
+    feed_stale_secs: u64,
 }
 
 /// Settings after merging file, environment and flags.
@@ -199,7 +215,12 @@ fn live_setup(a: &RunArgs) -> anyhow::Result<Option<LiveSetup>> {
 }
 
 /// The gateway for the run's pairs, told which orders earlier starts of the run sent.
-async fn live_plan(setup: LiveSetup, pairs: &[VenuePair], store: &Store, run_id: &str) -> anyhow::Result<LivePlan> {
+async fn gateway_plan(
+    setup: LiveSetup,
+    pairs: &[VenuePair],
+    store: &Store,
+    run_id: &str,
+) -> anyhow::Result<GatewayPlan> {
     let config = RestConfig { base_url: setup.rest_url.trim_end_matches('/').to_string(), ..RestConfig::default() };
     let client = RestClient::new(config, Some(setup.credentials)).context("building the Kraken REST client")?;
     let instruments = pairs.iter().map(|p| p.instrument.clone()).collect();
@@ -217,7 +238,7 @@ async fn live_plan(setup: LiveSetup, pairs: &[VenuePair], store: &Store, run_id:
         .collect::<Result<Vec<_>, _>>()
         .context("a journaled client order id is not 16 hex digits")?;
     gateway.remember_sent(sent);
-    Ok(LivePlan { gateway, poll_every: setup.poll_every })
+    Ok(GatewayPlan { gateway, poll_every: setup.poll_every })
 }
 
 async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
@@ -237,21 +258,52 @@ async fn rows_from_store(store: &Store, s: &Settings) -> anyhow::Result<Vec<Vec<
     Ok(out)
 }
 
+/// Candles from recorded WebSocket files: every pair's trades from all files, complete
+/// intervals only; says what was used and what was dropped.
+fn rows_from_recordings(texts: &[(PathBuf, String)], s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    let lo = s.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, |t| t.as_secs());
+    let hi = s.to.as_deref().map(parse_time).transpose()?.map_or(i64::MAX, |t| t.as_secs());
+    let mut all = recorded::RecordedTrades::default();
+    for (f, text) in texts {
+        let rec = recorded::read_trades(text).with_context(|| format!("reading recording {}", f.display()))?;
+        println!("{}: recording {}, {} trades", f.display(), recorded::describe_coverage(&rec), rec.trades.len());
+        if let (n @ 1.., Some(reason)) = &rec.malformed {
+            eprintln!("{}: {n} trades refused (first: {reason})", f.display());
+        }
+        all.coverage.extend(rec.coverage);
+        all.trades.extend(rec.trades);
+    }
+    let mut out = Vec::new();
+    for pair in &s.pairs {
+        let c = recorded::pair_candles(&all, pair, s.interval)?;
+        println!("{}", recorded::describe(&c, s.interval));
+        if c.rows.is_empty() {
+            bail!(
+                "{pair}: the recordings hold no complete {} interval with trades ({}); nothing to replay",
+                s.interval,
+                recorded::describe_coverage(&all)
+            );
+        }
+        out.push(c.rows.into_iter().filter(|r| r.time >= lo && r.time <= hi).collect());
+    }
+    Ok(out)
+}
+
 fn rows_from_files(files: &[PathBuf], s: &Settings) -> anyhow::Result<Vec<Vec<CandleRow>>> {
+    let texts = files.iter().map(|f| Ok((f.clone(), read_text(f)?))).collect::<anyhow::Result<Vec<_>>>()?;
+    if texts.iter().any(|(_, t)| recorded::is_recording(t)) {
+        return rows_from_recordings(&texts, s);
+    }
     if files.len() != s.pairs.len() {
         bail!("--replay needs one file per pair ({} pairs, {} files)", s.pairs.len(), files.len());
     }
     let lo = s.from.as_deref().map(parse_time).transpose()?.map_or(i64::MIN, |t| t.as_secs());
     let hi = s.to.as_deref().map(parse_time).transpose()?.map_or(i64::MAX, |t| t.as_secs());
     let mut out = Vec::new();
-    for f in files {
-        let (rows, bad) = parse_ohlcvt(&read_text(f)?);
+    for (f, text) in &texts {
+        let (rows, bad) = parse_ohlcvt(text);
         if rows.is_empty() {
-            bail!(
-                "{}: no Kraken OHLCVT candles ({} lines refused); recorded WebSocket files are not replayable by `cst run` yet",
-                f.display(),
-                bad.len()
-            );
+            bail!("{}: no Kraken OHLCVT candles ({} lines refused)", f.display(), bad.len());
         }
         if let Some(b) = bad.first() {
             eprintln!("{}: {} malformed lines refused (first: line {}: {})", f.display(), bad.len(), b.line, b.reason);
@@ -284,7 +336,11 @@ fn identity(a: &RunArgs, s: &Settings, asset_files: &[PathBuf]) -> anyhow::Resul
     } else {
         s.strategy.clone()
     };
-    let source = if a.replay.is_empty() { "store".to_string() } else { format!("{:?}", a.replay) };
+    let source = match (a.replay.is_empty(), a.replay_store) {
+        (false, _) => format!("{:?}", a.replay),
+        (true, true) => "store".to_string(),
+        (true, false) => "kraken-live".to_string(),
+    };
     Ok(Identity {
         strategy,
         pairs: s.pairs.iter().map(Pair::to_string).collect(),
@@ -302,9 +358,17 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
     let url = home.store_url()?;
     let store = Store::open(&url).await.with_context(|| format!("opening store {url}"))?;
     import(&store, &a.import).await?;
-    let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
-    let replay = Replay::from_rows(&rows, s.interval);
-    let quality = assess_quality(&s.pairs, s.interval, &rows);
+    let is_live = a.replay.is_empty() && !a.replay_store;
+    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
+    let insts = instruments(&asset_files, &s.pairs)?;
+    let (replay, quality) = if is_live {
+        let scales = insts.iter().map(|i| live_scale(i.pair_decimals)).collect::<anyhow::Result<Vec<_>>>()?;
+        // The live feed's own checks (gaps, duplicates, staleness) report its quality as it runs.
+        (Replay { bars: Vec::new(), refused: vec![(0, None); scales.len()], scales }, Vec::new())
+    } else {
+        let rows = if a.replay.is_empty() { rows_from_store(&store, s).await? } else { rows_from_files(&a.replay, s)? };
+        (Replay::from_rows(&rows, s.interval), assess_quality(&s.pairs, s.interval, &rows))
+    };
     for (pair, (n, first)) in s.pairs.iter().zip(&replay.refused) {
         if let Some(reason) = first {
             eprintln!("{pair}: {n} candles refused (first: {reason})");
@@ -320,15 +384,13 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
         &replay.scales,
     )
     .await?;
-    let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
-    let insts = instruments(&asset_files, &s.pairs)?;
     let pairs: Vec<VenuePair> =
         insts.into_iter().zip(&replay.scales).map(|(instrument, &scale)| VenuePair { instrument, scale }).collect();
     let id = identity(a, s, &asset_files)?;
     let hash = id.hash();
     let run_id = s.run_id.clone().unwrap_or_else(|| format!("run-{hash}"));
-    let live = match live {
-        Some(setup) => Some(live_plan(setup, &pairs, &store, &run_id).await?),
+    let gateway = match live {
+        Some(setup) => Some(gateway_plan(setup, &pairs, &store, &run_id).await?),
         None => None,
     };
     let meta = RunMeta {
@@ -347,6 +409,7 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
         interval: s.interval,
         record_curve: false,
     };
+    let live_feed = if is_live { Some(feed_plan(a, s, &store, &replay, &meta.run_id).await?) } else { None };
     let api = api_listener(home, s)?;
     Ok(RunPlan {
         spec,
@@ -359,7 +422,8 @@ async fn plan(home: &HomeArgs, a: &RunArgs, s: &Settings, live: Option<LiveSetup
         meta,
         api,
         redis: s.redis.clone(),
-        live,
+        live_feed,
+        gateway,
     })
 }
 
@@ -375,6 +439,38 @@ fn assess_quality(pairs: &[Pair], interval: Interval, rows: &[Vec<CandleRow>]) -
             PairQuality::from_report(&report, GateMode::Research)
         })
         .collect()
+}
+
+fn live_scale(decimals: u32) -> anyhow::Result<cst_core::event::PriceScale> {
+    cst_core::event::PriceScale::new(decimals).with_context(|| format!("instrument price decimals {decimals}"))
+}
+
+/// The live feed's settings and, for a restarted run, the stored bars that rebuild its engine.
+async fn feed_plan(
+    a: &RunArgs,
+    s: &Settings,
+    store: &Store,
+    replay: &Replay,
+    run_id: &str,
+) -> anyhow::Result<LivePlan> {
+    if s.from.is_some() || s.to.is_some() {
+        bail!("--from/--to select replayed data; the live feed starts now (pass --replay-store or --replay FILE)");
+    }
+    let mut source = LiveSource {
+        ws_url: a.ws_url.clone(),
+        rest_url: a.rest_url.clone(),
+        pairs: s.pairs.clone(),
+        interval: s.interval,
+        scales: replay.scales.clone(),
+        grace_secs: a.feed_grace_secs.max(0),
+        stale_after: std::time::Duration::from_secs(a.feed_stale_secs.max(1)),
+        catch_up: Vec::new(),
+    };
+    let record = store.run(run_id).await?;
+    let (bars, resume) = live_feed::catch_up(store, &source, record.as_ref()).await?;
+    println!("live feed {} ({} interval): {} stored bars to rebuild from", source.ws_url, s.interval, bars.len());
+    source.catch_up = bars;
+    Ok(LivePlan { source, resume })
 }
 
 /// Binds the API address and loads (or generates) the API token; prints the dashboard URL.
@@ -402,18 +498,12 @@ pub fn run(home: &HomeArgs, a: RunArgs) -> anyhow::Result<ExitCode> {
     let file = a.config.as_deref().map(ConfigFile::load).transpose()?.unwrap_or_default();
     let settings = merge(&a, file.run)?;
     let live = live_setup(&a)?;
-    if !a.replay_store && a.replay.is_empty() {
+    let replayed = a.replay_store || !a.replay.is_empty();
+    if let Some(l) = live.as_ref().filter(|l| replayed && !l.validate_only && l.rest_url == KRAKEN_REST_URL) {
+        // Real orders on Kraken decided on recorded candles would trade real money on old prices.
         bail!(
-            "trading on the live Kraken feed is not wired into `cst run` yet: pass --replay-store \
-             (candles from the store) or --replay FILE"
-        );
-    }
-    if let Some(l) = live.as_ref().filter(|l| !l.validate_only && l.rest_url == KRAKEN_REST_URL) {
-        // Every source is a replay until the live feed is wired in: real orders on Kraken decided
-        // on recorded candles would trade real money on old prices.
-        bail!(
-            "live orders on Kraken ({}) need live market data, and `cst run` only replays recorded candles so far: \
-             use --validate-orders (Kraken checks each order, places none) or a test venue",
+            "live orders on Kraken ({}) need live market data, not a replay: drop --replay/--replay-store \
+             (the live feed), or use --validate-orders (Kraken checks each order, places none)",
             l.rest_url
         );
     }

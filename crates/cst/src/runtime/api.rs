@@ -23,6 +23,8 @@ use tokio::sync::{mpsc, watch};
 
 /// Shortest pause between two published snapshots.
 const PUBLISH_EVERY: Duration = Duration::from_millis(50);
+/// Longest pause between two published snapshots (agent health moves without engine events).
+const HEALTH_EVERY: Duration = Duration::from_millis(500);
 /// Equity points kept for the chart.
 const CURVE_POINTS: usize = 2_000;
 
@@ -276,8 +278,10 @@ pub async fn publish(
             _ = tokio::time::sleep(PUBLISH_EVERY) => {}
             _ = stopped(&mut stop) => return,
         }
+        // Agent health changes without engine events (a stale feed is exactly that): republish anyway.
         tokio::select! {
             r = status.changed() => if r.is_err() { return },
+            _ = tokio::time::sleep(HEALTH_EVERY) => {}
             _ = stopped(&mut stop) => return,
         }
     }

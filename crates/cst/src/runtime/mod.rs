@@ -1,6 +1,8 @@
 //! The running system (`cst run`): supervised agents wired around one feed and one journal.
 //!
 //! - `market_data`: replay source → [`feed::Feed`] (an append-only log of bars);
+//! - `live_feed`: Kraken's WebSocket `ohlc` channel (final candles only, REST backfill after a
+//!   reconnect) → candle store → the same feed, when `cst run` has no replay source;
 //! - `engine_agent`: the engine and the paper venue ([`trader::Trader`]), fed from the log;
 //! - `persistence`: journal batches → the store, one transaction per batch with its checkpoint;
 //! - `gateway` (live only): approved orders → Kraken, Kraken's order state → events
@@ -17,8 +19,11 @@ pub mod engine_agent;
 pub mod feed;
 pub mod gateway_agent;
 pub mod health;
+pub mod live_candles;
+pub mod live_feed;
 pub mod market_data;
 pub mod persistence;
+pub mod recorded;
 pub mod supervisor;
 pub mod trader;
 pub mod venue;
@@ -49,10 +54,12 @@ pub struct RunPlan {
     pub strategies: Option<trader::StrategyFactory>,
     /// Pairs with instruments and price scales.
     pub pairs: Vec<VenuePair>,
-    /// The replay.
+    /// The replay (for a live run: no bars, only the pairs' price scales).
     pub replay: Replay,
     /// The quality gate's report on each replayed series (shown by the API).
     pub quality: Vec<cst_server::snapshot::PairQuality>,
+    /// The live Kraken feed (`None`: replay only).
+    pub live_feed: Option<live_feed::LivePlan>,
     /// Replay speed.
     pub speed: f64,
     /// The store holding the journal.
@@ -64,11 +71,11 @@ pub struct RunPlan {
     /// The API: a bound listener and the accepted tokens (`None`: no API).
     pub api: Option<(std::net::TcpListener, cst_server::auth::ApiTokens)>,
     /// Live trading through the Kraken gateway (`None`: paper trading).
-    pub live: Option<LivePlan>,
+    pub gateway: Option<GatewayPlan>,
 }
 
 /// The live side of a run: the gateway and how often it polls Kraken.
-pub struct LivePlan {
+pub struct GatewayPlan {
     /// The gateway (REST client with the account's credentials, the pairs' instruments).
     pub gateway: cst_kraken::gateway::KrakenGateway,
     /// Time between polls of order status and executions.
@@ -113,20 +120,26 @@ pub async fn start(plan: RunPlan) -> anyhow::Result<Running> {
     let mut tasks = Vec::new();
     let quote = plan.pairs.first().map(|p| p.instrument.pair.quote().to_string()).unwrap_or_default();
 
-    let replay = Arc::new(plan.replay);
-    let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
-    let (f, b, s) = (feed.clone(), board.clone(), stop.clone());
-    tasks.push((
-        "market-data",
-        tokio::spawn(supervise("market-data", board.clone(), backoff, stop.clone(), move || {
-            let (replay, feed, board, stop) = (replay.clone(), f.clone(), b.clone(), s.clone());
-            async move {
-                market_data::run_replay(&replay, &feed, pace, &board, &stop).await;
-                Ok(())
-            }
-        })),
-    ));
-    let live = plan.live.map(|live| {
+    if let Some(live) = plan.live_feed {
+        let agent = live_feed::LiveFeedAgent::new(live, feed.clone(), plan.store.clone(), board.clone(), stop.clone());
+        let task = supervise("market-data", board.clone(), backoff, stop.clone(), move || agent.clone().run());
+        tasks.push(("market-data", tokio::spawn(task)));
+    } else {
+        let replay = Arc::new(plan.replay);
+        let pace = Pace { speed: plan.speed, catch_up: usize::try_from(run.events).unwrap_or(0) };
+        let (f, b, s) = (feed.clone(), board.clone(), stop.clone());
+        tasks.push((
+            "market-data",
+            tokio::spawn(supervise("market-data", board.clone(), backoff, stop.clone(), move || {
+                let (replay, feed, board, stop) = (replay.clone(), f.clone(), b.clone(), s.clone());
+                async move {
+                    market_data::run_replay(&replay, &feed, pace, &board, &stop).await;
+                    Ok(())
+                }
+            })),
+        ));
+    }
+    let live = plan.gateway.map(|live| {
         let (link, ends) = venue::live_link();
         let agent = gateway_agent::GatewayAgent::new(live.gateway, ends, live.poll_every, board.clone(), stop.clone());
         let task = supervise("gateway", board.clone(), backoff, stop.clone(), move || agent.clone().run());

@@ -563,7 +563,7 @@ mod tests {
         use cst_core::num::{Money, Price};
         let (spec, pairs, replay) = setup();
         let (link, mut gateway) = live_link();
-        let mut t = Trader::live(&spec, pairs, 0, link).unwrap();
+        let mut t = Trader::live(&spec, pairs, 0, None, link).unwrap();
         let mut bars = replay.bars.iter();
         let order = loop {
             t.step(bars.next().expect("sma-cross orders within Q1 2023"));
