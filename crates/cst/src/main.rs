@@ -41,7 +41,7 @@ enum Command {
     /// Backtest a strategy through the engine and the simulated Kraken venue.
     Backtest(cmd::backtest::BacktestArgs),
     /// Run the system: paper trading on replayed data, journaled, supervised.
-    Run(cmd::run::RunArgs),
+    Run(Box<cmd::run::RunArgs>),
     /// HTTP API, web dashboard and /metrics over the stored data (no engine).
     Serve(cmd::serve::ServeArgs),
     /// Train a model (walk-forward report, then the final fit) and register it.
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         Command::Sentiment(c) => cmd::sentiment::run(c),
         Command::Intel(c) => cmd::intel::run(c),
         Command::Backtest(a) => cmd::backtest::run(&cli.home, a),
-        Command::Run(a) => cmd::run::run(&cli.home, a),
+        Command::Run(a) => cmd::run::run(&cli.home, *a),
         Command::Serve(a) => cmd::serve::run(&cli.home, a),
         Command::Train(a) => cmd::ml::train(&cli.home, a),
         Command::Evaluate(a) => cmd::ml::evaluate(&cli.home, a),
