@@ -60,6 +60,12 @@ async fn latest_ticker_and_state_reach_redis_and_a_missing_redis_only_degrades()
     assert!(ticker.is_some(), "latest ticker in Redis: {:?}", redis_get(&key));
     let state: serde_json::Value = serde_json::from_str(&redis_get(&format!("cst:{run_id}:state")).unwrap()).unwrap();
     assert_eq!(state["events"], 8757);
+    let signals: serde_json::Value =
+        serde_json::from_str(&redis_get(&format!("cst:{run_id}:signals")).unwrap()).unwrap();
+    let latest = signals["latest"].as_array().unwrap();
+    assert!(signals["total"].as_u64().unwrap() >= latest.len() as u64 && !latest.is_empty(), "{signals}");
+    assert_eq!(latest[0]["pair"], "XBT/USD");
+    assert!(latest[0]["outcome"].is_object() || latest[0]["outcome"].is_string(), "{signals}");
     run.terminate();
     let with_cache = journal(&home.url(), &run_id).await;
 

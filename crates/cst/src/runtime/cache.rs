@@ -1,5 +1,6 @@
-//! The cache agent: copies the latest tickers (last close per pair) and the engine's headline
-//! state into Redis for other processes (`cst:<run>:ticker:<pair>`, `cst:<run>:state`, JSON).
+//! The cache agent: copies the latest tickers (last close per pair), the engine's headline state
+//! and its latest signals into Redis for other processes (`cst:<run>:ticker:<pair>`,
+//! `cst:<run>:state`, `cst:<run>:signals`, JSON).
 //! Redis is optional: when it is unreachable the agent reports itself degraded ("running
 //! without cache"), retries now and then, and the rest of the system never waits for it.
 
@@ -13,6 +14,8 @@ use tokio::sync::watch;
 const WRITE_EVERY: Duration = Duration::from_millis(200);
 /// Pause before reconnecting after a failure.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Signals kept in the cache (newest first).
+const CACHED_SIGNALS: usize = 50;
 /// Cached keys expire unless refreshed (a stopped system leaves no stale tickers behind for long).
 const TTL_SECS: u64 = 3_600;
 
@@ -66,6 +69,8 @@ impl CacheAgent {
                 "orders": s.counts.orders, "fills": s.counts.fills, "positions": s.positions,
             });
             set(&mut con, &format!("cst:{}:state", self.run_id), &state.to_string()).await?;
+            let signals = signals_json(&s);
+            set(&mut con, &format!("cst:{}:signals", self.run_id), &signals.to_string()).await?;
             tokio::select! {
                 _ = tokio::time::sleep(WRITE_EVERY) => {}
                 _ = stopped(&mut stop) => return Ok(()),
@@ -76,6 +81,25 @@ impl CacheAgent {
             }
         }
     }
+}
+
+/// The newest decisions first, each with its pair name, confidence and outcome (why it was
+/// traded, gated or refused), plus the total count since the run started.
+fn signals_json(s: &EngineStatus) -> serde_json::Value {
+    let latest: Vec<serde_json::Value> = s
+        .signals
+        .iter()
+        .rev()
+        .take(CACHED_SIGNALS)
+        .map(|r| {
+            let pair = s.positions.get(r.pair.index()).map_or("?", |p| p.pair.as_str());
+            serde_json::json!({
+                "pair": pair, "time_ns": r.time_ns, "target": r.target,
+                "confidence": r.confidence, "outcome": r.outcome,
+            })
+        })
+        .collect();
+    serde_json::json!({"total": s.signals_total, "latest": latest})
 }
 
 async fn set(con: &mut redis::aio::MultiplexedConnection, key: &str, value: &str) -> redis::RedisResult<()> {
