@@ -366,9 +366,18 @@ impl Engine {
 
     fn on_kill(&mut self, t: KillTransition, out: &mut Vec<Action>) {
         let flatten = t.to == KillLevel::Flatten;
+        let at_ns = t.at_ns;
         out.push(Action::Kill(t));
         if flatten {
             self.flatten(out);
+            // Nothing held: no closing fill will ever arrive to complete the flatten, so it is
+            // complete now (otherwise the switch would sit at Flatten forever).
+            if self.ledger.positions().iter().all(|p| p.qty.is_zero()) {
+                let t = self.guard.escalate(KillLevel::Halt, "flatten-complete", "nothing held".into(), at_ns);
+                if let Some(t) = t {
+                    out.push(Action::Kill(t));
+                }
+            }
         }
     }
 

@@ -174,3 +174,15 @@ fn pause_and_resume_at_the_same_bars_give_the_same_ledger() {
     s.bars[START..START + 3_000].iter().for_each(|b| plain.bar(b));
     assert_ne!(plain.engine.ledger().journal(), a.0.as_slice(), "the pause changed what was traded");
 }
+
+#[test]
+fn flatten_with_nothing_held_completes_at_once_and_halts() {
+    let s = support::xbtusd_hourly();
+    let mut rig = Rig::new(&s);
+    rig.bar(&s.bars[0]);
+    assert!(rig.held().is_zero());
+    rig.control(Control::Kill { level: KillLevel::Flatten, reason: "drill".into(), at_ns: 0 });
+    let ks = rig.engine.guard().kill_switch();
+    assert_eq!(ks.level(), KillLevel::Halt, "no closing fill will come, so the flatten is complete now");
+    assert!(rig.placed.is_empty(), "nothing to sell");
+}

@@ -180,3 +180,40 @@ async fn pause_then_resume_over_the_api_stops_entries_then_trades_again() {
     assert_eq!(buys(paused_from, paused_to), 0, "no entry while paused");
     assert!(buys(paused_to, i64::MAX) > 0, "entries again after resume");
 }
+
+fn open_qty(s: &Value) -> f64 {
+    s["positions"].as_array().unwrap().iter().map(|p| p["qty"].as_str().unwrap().parse::<f64>().unwrap()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reduce_only_then_flatten_over_the_api_stop_entries_then_close_the_position_and_halt() {
+    let home = Home::sqlite();
+    home.import_xbt();
+    // About 30 s for the year: time to act while the replay runs.
+    let mut run = home.spawn_run("1000000");
+    let addr = run.api_addr();
+    let run_id = run.run_id();
+
+    let exposed = wait_snapshot(&addr, "a position is open", |s| open_qty(s) > 0.0);
+    assert_eq!(http_post(&addr, "/api/v1/controls/reduce-only", API_TOKEN, r#"{"reason": "reduce drill"}"#), 202);
+    let reduced = wait_snapshot(&addr, "engine reduce-only", |s| s["risk"]["kill_level"] == json!("reduce-only"));
+    let reduced_from = ns(reduced["as_of"].as_str().unwrap());
+    assert!(ns(reduced["as_of"].as_str().unwrap()) >= ns(exposed["as_of"].as_str().unwrap()));
+
+    assert_eq!(http_post(&addr, "/api/v1/controls/flatten", API_TOKEN, r#"{"reason": "flatten drill"}"#), 202);
+    // Flatten sells what is held (reduce-only lets the strategy's own exit through, so the
+    // position may already be closed); once nothing is held the switch halts.
+    let halted = wait_snapshot(&addr, "flattened and halted", |s| {
+        s["risk"]["kill_level"] == json!("halt") && open_qty(s) == 0.0
+    });
+    assert_eq!(halted["risk"]["last_transition"]["trigger"], json!("flatten-complete"), "{}", halted["risk"]);
+    run.wait_line("replay finished", Duration::from_secs(300));
+    run.terminate();
+
+    let store = cst_store::Store::open(&home.url()).await.unwrap();
+    let controls: Vec<String> = store.journal_controls(&run_id).await.unwrap().into_iter().map(|c| c.command).collect();
+    assert_eq!(controls, ["reduce-only", "flatten"]);
+    let orders = store.journal_orders(&run_id).await.unwrap();
+    let late_buys = orders.iter().filter(|o| o.side == "buy" && o.decided_ns > reduced_from).count();
+    assert_eq!(late_buys, 0, "no entry after reduce-only");
+}
