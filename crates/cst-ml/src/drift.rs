@@ -37,6 +37,13 @@ pub struct Reference {
     pub edges: Vec<f64>,
     /// Training share of each of the `edges.len() + 1` bins.
     pub shares: Vec<f64>,
+    /// The largest PSI of any drift window inside the training period against this reference:
+    /// the null distribution's top. `None` for references fitted without it (older model files).
+    #[serde(default)]
+    pub null_psi: Option<f64>,
+    /// The largest KS distance of any drift window inside the training period.
+    #[serde(default)]
+    pub null_ks: Option<f64>,
 }
 
 impl Reference {
@@ -50,7 +57,19 @@ impl Reference {
         let mut edges: Vec<f64> = (1..10).filter_map(|k| quantiles.get(k * 10).copied()).collect();
         edges.dedup();
         let shares = bin_shares(&edges, values);
-        Self { name: name.to_string(), quantiles, edges, shares }
+        Self { name: name.to_string(), quantiles, edges, shares, null_psi: None, null_ks: None }
+    }
+
+    /// True when a window's PSI is a drift alarm: it reaches the configured floor and exceeds the
+    /// largest PSI any window inside the training period had (a window as far from the reference
+    /// as some training week was is no evidence that the inputs left the training distribution).
+    pub fn psi_alarm(&self, psi: f64, limits: DriftLimits) -> bool {
+        psi >= limits.psi && self.null_psi.is_none_or(|n| psi > n)
+    }
+
+    /// The same rule for the KS distance.
+    pub fn ks_alarm(&self, ks: f64, limits: DriftLimits) -> bool {
+        ks >= limits.ks && self.null_ks.is_none_or(|n| ks > n)
     }
 
     fn cdf(&self, x: f64) -> f64 {
@@ -98,16 +117,32 @@ pub fn ks(reference: &Reference, current: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Alarms for a window of recent feature rows.
+/// Records in each reference the largest PSI and KS over `windows` (windows of training rows, each
+/// a list of rows of all features) — the null distribution alarms are judged against.
+pub fn fit_null(refs: &mut [Reference], windows: &[Vec<&[f64]>]) {
+    for (j, r) in refs.iter_mut().enumerate() {
+        let (mut max_psi, mut max_ks) = (0.0f64, 0.0f64);
+        for w in windows {
+            let col: Vec<f64> = w.iter().map(|row| row[j]).collect();
+            max_psi = max_psi.max(psi(r, &col));
+            max_ks = max_ks.max(ks(r, &col));
+        }
+        if !windows.is_empty() {
+            (r.null_psi, r.null_ks) = (Some(max_psi), Some(max_ks));
+        }
+    }
+}
+
+/// Alarms for a window of recent feature rows ([`Reference::psi_alarm`], [`Reference::ks_alarm`]).
 pub fn feature_alarms(refs: &[Reference], rows: &[&[f64]], limits: DriftLimits) -> Vec<String> {
     let mut out = Vec::new();
     for (j, r) in refs.iter().enumerate() {
         let col: Vec<f64> = rows.iter().map(|row| row[j]).collect();
         let (p, k) = (psi(r, &col), ks(r, &col));
-        if p >= limits.psi {
+        if r.psi_alarm(p, limits) {
             out.push(format!("psi:{}={p:.3}", r.name));
         }
-        if k >= limits.ks {
+        if r.ks_alarm(k, limits) {
             out.push(format!("ks:{}={k:.3}", r.name));
         }
     }

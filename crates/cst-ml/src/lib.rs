@@ -22,6 +22,7 @@ pub mod leakage;
 pub mod linear;
 pub mod metrics;
 pub mod pipeline;
+pub mod recalibration;
 pub mod regime;
 pub mod rng;
 pub mod series;
