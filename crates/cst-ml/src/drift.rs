@@ -1,6 +1,13 @@
 //! Drift statistics against the training window: population stability index (PSI) and the
 //! Kolmogorov–Smirnov distance per feature, and rolling Brier decay of resolved predictions. Each
 //! breach becomes a named alarm; the gate refuses while any is active, and a retrain can key on them.
+//!
+//! What an alarm means: the recent window of a feature (the days before the decision) is further
+//! from the training distribution than *any* window of the same length inside the training period
+//! was (the null distribution, [`fit_null`]), and at least the classic floor (PSI 0.25, KS 0.2).
+//! A fixed 0.25 alone fired on most days: a week of a persistent level feature such as `vol_64`
+//! covers only a few training deciles, so its PSI against the whole training window is often above
+//! 1 inside the training period itself, where by definition nothing has drifted.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -8,9 +15,10 @@ use std::collections::VecDeque;
 /// Alarm thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DriftLimits {
-    /// PSI at or above which a feature has drifted (0.25 is the usual "major shift").
+    /// PSI floor: below it a feature never alarms (0.25 is the usual "major shift"); above it,
+    /// it alarms only past its training null ([`Reference::null_psi`]).
     pub psi: f64,
-    /// KS distance at or above which a feature has drifted.
+    /// KS floor, used the same way.
     pub ks: f64,
     /// Alarm when rolling Brier exceeds the reference by this factor.
     pub brier_ratio: f64,
@@ -149,18 +157,44 @@ pub fn feature_alarms(refs: &[Reference], rows: &[&[f64]], limits: DriftLimits) 
     out
 }
 
-/// Rolling Brier score of resolved predictions against the out-of-sample reference.
+/// Rolling Brier score of resolved predictions against the out-of-sample reference. Like the
+/// feature alarms it has a null: the rolling Brier of a window moves with that window's base rate
+/// (a volatile week doubles it at every horizon), so the alarm needs the ratio to exceed both the
+/// configured factor and the largest ratio any window of the model's own held-out block showed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrierDecay {
     reference: f64,
     limits: DriftLimits,
+    null_ratio: Option<f64>,
     window: VecDeque<f64>,
 }
 
 impl BrierDecay {
     /// Starts with the model's out-of-sample Brier as reference.
     pub fn new(reference: f64, limits: DriftLimits) -> Self {
-        Self { reference, limits, window: VecDeque::new() }
+        Self { reference, limits, null_ratio: None, window: VecDeque::new() }
+    }
+
+    /// Starts with a reference and the held-out block's null ratio (`None`: the factor alone).
+    pub fn with_null(reference: f64, null_ratio: Option<f64>, limits: DriftLimits) -> Self {
+        Self { null_ratio, ..Self::new(reference, limits) }
+    }
+
+    /// The largest rolling Brier over windows of `limits.brier_window` consecutive held-out rows,
+    /// divided by the reference; `None` when the block is shorter than one window.
+    pub fn null_ratio(p: &[f64], y: &[bool], reference: f64, limits: DriftLimits) -> Option<f64> {
+        let n = limits.brier_window.max(1);
+        if p.len() < n || reference <= 0.0 {
+            return None;
+        }
+        let sq: Vec<f64> = p.iter().zip(y).map(|(p, &y)| (p - f64::from(u8::from(y))).powi(2)).collect();
+        let mut sum: f64 = sq[..n].iter().sum();
+        let mut max = sum;
+        for k in n..sq.len() {
+            sum += sq[k] - sq[k - n];
+            max = max.max(sum);
+        }
+        Some(max / n as f64 / reference)
     }
 
     /// Adds one resolved prediction.
@@ -179,8 +213,9 @@ impl BrierDecay {
 
     /// An alarm when the rolling Brier has decayed beyond the limit.
     pub fn alarm(&self) -> Option<String> {
+        let ratio = self.null_ratio.map_or(self.limits.brier_ratio, |n| n.max(self.limits.brier_ratio));
         self.rolling()
-            .filter(|b| *b > self.reference * self.limits.brier_ratio)
+            .filter(|b| *b > self.reference * ratio)
             .map(|b| format!("brier_decay={b:.4}>ref {:.4}", self.reference))
     }
 }

@@ -146,8 +146,9 @@ pub fn daily_feature_alarms(
 /// Predicts and gates every row of `rows` in time order (unlabelled rows, such as the latest
 /// candles, are scored too; only labelled ones feed the Brier decay and the online recalibrator
 /// once resolved). Before the first row, the online recalibrator is warmed up on the labelled
-/// rows of `ds` just before it whose label windows had closed by then (in walk-forward, the tail
-/// of the training window the static calibrator never saw; in `cst evaluate`, the warm-up days).
+/// rows of `ds` just before it whose label windows had closed by then and that the model never
+/// fitted on (in walk-forward, the conformal block at the end of the training window; in
+/// `cst evaluate`, the warm-up days).
 pub fn score_rows(
     m: &HorizonModel,
     ds: &Dataset,
@@ -158,7 +159,7 @@ pub fn score_rows(
     feature_alarms: &BTreeMap<i64, Vec<String>>,
 ) -> Vec<Scored> {
     let t = &ds.targets[target];
-    let mut decay = BrierDecay::new(m.holdout_brier, limits);
+    let mut decay = BrierDecay::with_null(m.holdout_brier, m.holdout_brier_null_ratio, limits);
     let mut online = m.online_recalibrator();
     if let Some(&first) = rows.first() {
         warm_up(m, ds, target, ds.times[first], &mut online);
@@ -192,7 +193,8 @@ pub fn score_rows(
 }
 
 /// Feeds the online recalibrator the outcomes known at `before`: the latest labelled rows decided
-/// before it whose labels ended by then, oldest outcome first.
+/// before it whose labels ended by then, oldest outcome first, and only rows the model's fitted
+/// parts never saw (from [`HorizonModel::unseen_from`] on).
 fn warm_up(m: &HorizonModel, ds: &Dataset, target: usize, before: i64, online: &mut OnlineRecalibrator) {
     if !m.online.enabled {
         return;

@@ -5,7 +5,9 @@
 //! The flow: [`series::Series`] (candles as f64 columns, gaps known) → [`features`] (causal candle
 //! features) and [`labels`] (net-of-fee direction, triple barrier, uniqueness weights) →
 //! [`dataset::Dataset`] → [`validation`] folds → [`pipeline`] (logistic + bagged GBDT, stacked per
-//! regime, isotonic calibration, conformal sets) → [`gate`] → [`artifact`] (the model file).
+//! regime, isotonic calibration, conformal sets) → [`evaluation::score_rows`] (scoring in time
+//! order with the causal [`recalibration`] of resolved outcomes and drift alarms) → [`gate`] →
+//! [`artifact`] (the model file).
 
 pub mod artifact;
 pub mod calibration;

@@ -7,7 +7,7 @@ use crate::MlError;
 use crate::calibration::{Calibrator, Method};
 use crate::conformal::{ClassSet, ConformalClassifier, ConformalInterval};
 use crate::dataset::{Dataset, LabelConfig};
-use crate::drift::{DriftLimits, Reference};
+use crate::drift::{BrierDecay, DriftLimits, Reference};
 use crate::ensemble::{Bagged, Stacker};
 use crate::features::VOL_FEATURE;
 use crate::gate::Gate;
@@ -126,9 +126,18 @@ pub struct HorizonModel {
     pub return_interval: ConformalInterval,
     /// Brier score on the conformal block (reference for drift decay).
     pub holdout_brier: f64,
+    /// The largest rolling Brier (over the drift window of resolved rows) inside the conformal
+    /// block, divided by [`Self::holdout_brier`]: the decay alarm's null (see [`BrierDecay`]).
+    #[serde(default)]
+    pub holdout_brier_null_ratio: Option<f64>,
     /// Online recalibration settings used when this model scores a stream of rows.
     #[serde(default = "OnlineConfig::off")]
     pub online: OnlineConfig,
+    /// First decision time (secs) of the conformal block: rows from here on were seen by no fitted
+    /// part of the probability (base models, stacker, calibrator), so only their outcomes may warm
+    /// up the online recalibrator (earlier rows' probabilities are in-sample and too sharp).
+    #[serde(default)]
+    pub unseen_from: i64,
 }
 
 /// One prediction with its uncertainty.
@@ -240,7 +249,9 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
         return_mean: [0.0; N_REGIMES],
         return_interval: ConformalInterval { level: cfg.conformal_level, half_width: 0.0 },
         holdout_brier: 0.0,
+        holdout_brier_null_ratio: None,
         online: cfg.online,
+        unseen_from: conf.first().map_or(i64::MAX, |&i| ds.times[i]),
     };
     fit_conformal(&mut model, &v, &fit, &conf, cfg);
     Ok(model)
@@ -269,6 +280,7 @@ fn fit_conformal(m: &mut HorizonModel, v: &View<'_>, fit: &[usize], conf: &[usiz
     let y = v.y(conf);
     m.conformal = ConformalClassifier::fit(&p, &y, &g, cfg.conformal_level, cfg.mondrian);
     m.holdout_brier = metrics::brier(&p, &y);
+    m.holdout_brier_null_ratio = BrierDecay::null_ratio(&p, &y, m.holdout_brier, cfg.drift);
     let t = &v.ds.targets[v.target];
     for r in 0..N_REGIMES {
         let rs: Vec<f64> = fit.iter().filter(|&&i| m.regime.of(&v.ds.x[i]) == r).map(|&i| t.log_return[i]).collect();

@@ -145,3 +145,32 @@ fn drift_limits_from_the_training_null_stay_quiet_inside_training_and_alarm_beyo
     let march = alarms.range(19_417..19_448).filter(|(_, v)| v.iter().any(|a| a.starts_with("psi:vol_64"))).count();
     assert!(march > 0, "no vol_64 alarm in March 2023");
 }
+
+#[test]
+fn brier_decay_alarms_only_beyond_the_worst_window_of_the_held_out_block() {
+    // Real outcomes scored by a constant 5%: the rolling Brier of 500 rows follows the win rate of
+    // those rows, which varies by week far more than the 1.25 factor.
+    let y = real_outcomes();
+    let limits = DriftLimits { brier_window: 500, ..DriftLimits::default() };
+    let p = vec![0.05; y.len()];
+    let reference = cst_ml::metrics::brier(&p, &y);
+    let null = drift::BrierDecay::null_ratio(&p, &y, reference, limits).unwrap();
+    assert!(null > limits.brier_ratio, "weekly Brier moves beyond the fixed factor inside the block: {null}");
+    let mut fixed = drift::BrierDecay::new(reference, limits);
+    let mut with_null = drift::BrierDecay::with_null(reference, Some(null), limits);
+    let (mut worst, mut fixed_fired) = ((0.0, 0), false);
+    for k in 0..y.len() {
+        fixed.push(p[k], y[k]);
+        fixed_fired |= fixed.alarm().is_some();
+        with_null.push(p[k], y[k]);
+        if let Some(b) = with_null.rolling().filter(|b| *b > worst.0) {
+            worst = (b, k);
+        }
+        assert!(with_null.alarm().is_none(), "row {k}: the held-out block itself never alarms");
+    }
+    assert!(fixed_fired, "the fixed factor alone alarms inside the held-out block");
+    assert!((worst.0 / reference - null).abs() < 1e-9);
+    // A model that turned into a coin flip is far beyond any held-out week.
+    (0..500).for_each(|k| with_null.push(0.5, y[k]));
+    assert!(with_null.alarm().unwrap().starts_with("brier_decay"));
+}
