@@ -36,7 +36,7 @@ pub struct OnlineConfig {
 
 impl Default for OnlineConfig {
     fn default() -> Self {
-        Self { enabled: true, window: 3_000, min_outcomes: 500, fit_slope: true, prior: 10.0, refit_every: 5 }
+        Self { enabled: true, window: 20_000, min_outcomes: 500, fit_slope: true, prior: 10.0, refit_every: 5 }
     }
 }
 
