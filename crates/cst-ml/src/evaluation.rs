@@ -192,6 +192,16 @@ pub fn score_rows(
     out
 }
 
+/// Days of history before the first scored row that hold the online recalibrator's window of
+/// outcomes for `pairs` series of `candle_secs` candles (0 when recalibration is off): a caller
+/// that loads only part of its history (`cst evaluate`, `cst signals`) loads this much before its
+/// range, so the recalibrator starts as it does in walk-forward.
+pub fn warm_up_days(horizons: &[HorizonModel], pairs: usize, candle_secs: i64) -> i64 {
+    let per_day = (pairs.max(1) as i64 * DAY_SECS / candle_secs.max(1)).max(1);
+    let window = horizons.iter().filter(|h| h.online.enabled).map(|h| h.online.window).max().unwrap_or(0);
+    (window as i64 + per_day - 1) / per_day
+}
+
 /// Feeds the online recalibrator the outcomes known at `before`: the latest labelled rows decided
 /// before it whose labels ended by then, oldest outcome first, and only rows the model's fitted
 /// parts never saw (from [`HorizonModel::unseen_from`] on).
