@@ -6,6 +6,7 @@
 //!   (2023-01 → 2023-03), so choices are made without touching the reported folds;
 //! - `small`: the small training configuration; `short`: label short trades;
 //! - `h=16` (or `h=1,4`): horizons; `online=off|platt|intercept`; `window=N`; `prior=X`;
+//!   `mix=off` (the corrected probability alone, not mixed with the static one);
 //!   `calib=isotonic|platt`; `per-regime` (one static calibrator per volatility regime).
 
 use cst_core::instrument::InstrumentSet;
@@ -60,6 +61,9 @@ fn main() {
     }
     if let Some(w) = arg("window") {
         cfg.online.window = w.parse().expect("window");
+    }
+    if arg("mix").as_deref() == Some("off") {
+        cfg.online.mix_with_static = false;
     }
     if let Some(p) = arg("prior") {
         cfg.online.prior = p.parse().expect("prior");

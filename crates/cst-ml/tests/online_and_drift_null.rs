@@ -44,12 +44,32 @@ fn online_recalibration_moves_a_wrong_static_probability_to_the_observed_win_rat
         y.iter().for_each(|&v| r.observe(0.01, v));
         let p = r.apply(0.01);
         assert!((p - rate).abs() < 0.01 * rate, "slope {fit_slope}: corrected {p} vs observed {rate}");
+        assert!(r.corrected_weight() > 0.999, "the correction predicted far better than the static 1%");
     }
     // The default prior shrinks the correction towards the static probability, a little.
     let mut r = OnlineRecalibrator::new(OnlineConfig { window, fit_slope: false, ..OnlineConfig::default() });
     y.iter().for_each(|&v| r.observe(0.01, v));
     let p = r.apply(0.01);
     assert!(p > 0.8 * rate && p < rate, "shrunk {p} vs observed {rate}");
+}
+
+#[test]
+fn the_mix_lies_between_the_static_and_the_corrected_probability() {
+    // Real outcomes, a static map that is right on average but flat (the rate of the whole set):
+    // the correction cannot beat it by much, so neither side dominates completely.
+    let y = real_outcomes();
+    let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+    let cfg = OnlineConfig { window: 2_000, min_outcomes: 200, ..OnlineConfig::default() };
+    let (mut mixed, mut alone) =
+        (OnlineRecalibrator::new(cfg), OnlineRecalibrator::new(OnlineConfig { mix_with_static: false, ..cfg }));
+    for &v in &y {
+        mixed.observe(rate, v);
+        alone.observe(rate, v);
+    }
+    let (w, corrected, p) = (mixed.corrected_weight(), alone.apply(rate), mixed.apply(rate));
+    assert_eq!(alone.corrected_weight(), 1.0);
+    assert!(w > 0.0 && w < 1.0, "weight {w}");
+    assert!((p - (w * corrected + (1.0 - w) * rate)).abs() < 1e-12, "{p} = {w}·{corrected} + (1−{w})·{rate}");
 }
 
 #[test]
