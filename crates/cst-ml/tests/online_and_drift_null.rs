@@ -194,3 +194,28 @@ fn brier_decay_alarms_only_beyond_the_worst_window_of_the_held_out_block() {
     (0..500).for_each(|k| with_null.push(0.5, y[k]));
     assert!(with_null.alarm().unwrap().starts_with("brier_decay"));
 }
+
+#[test]
+fn a_model_written_before_online_recalibration_and_drift_nulls_loads_and_scores_as_before() {
+    let (ds, model, test) = model_and_test_rows();
+    // Strip every field this version added, as in a file written by the previous version.
+    let mut v = serde_json::to_value(&model).unwrap();
+    v["config"].as_object_mut().unwrap().remove("online");
+    for h in v["horizons"].as_array_mut().unwrap() {
+        for k in ["online", "unseen_from", "holdout_brier_null_ratio"] {
+            h.as_object_mut().unwrap().remove(k);
+        }
+    }
+    for r in v["drift_refs"].as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("null_psi");
+        r.as_object_mut().unwrap().remove("null_ks");
+    }
+    let old: Model = serde_json::from_value(v).unwrap();
+    assert!(!old.config.online.enabled && !old.horizons[0].online.enabled);
+    assert!(old.drift_refs.iter().all(|r| r.null_psi.is_none() && r.null_ks.is_none()));
+    let m = &old.horizons[0];
+    let scored = evaluation::score_rows(m, &ds, 0, &test, Gate::default(), DriftLimits::default(), &BTreeMap::new());
+    for s in &scored {
+        assert_eq!(s.prediction, m.predict(&ds.x[s.row]), "without online settings the static prediction stands");
+    }
+}
