@@ -7,8 +7,14 @@
 //! - `small`: the small training configuration; `short`: label short trades;
 //! - `h=16` (or `h=1,4`): horizons; `online=off|platt|intercept`; `window=N`; `prior=X`;
 //!   `mix=off` (the corrected probability alone, not mixed with the static one);
-//!   `calib=isotonic|platt`; `per-regime` (one static calibrator per volatility regime).
+//!   `calib=isotonic|platt`; `per-regime` (one static calibrator per volatility regime);
+//! - `features=core`: an experiment, not the shipped recipe: the rows' features replaced by the
+//!   issue-4 pipeline `cst_core::features` (base block + 1h context + regime one-hot + gap count;
+//!   `bars_since_gap`, a growing counter, left out) plus this crate's `vol_64`, which the regime
+//!   terciles need; rows where that pipeline has no value yet are dropped.
 
+use cst_core::CandleRow;
+use cst_core::features::{FeatureConfig, compute};
 use cst_core::instrument::InstrumentSet;
 use cst_core::interval::Interval;
 use cst_ml::calibration::Method;
@@ -36,14 +42,16 @@ fn main() {
         ("DOT/USD", "DOTUSD"),
         ("AVAX/USD", "AVAXUSD"),
     ];
-    let series: Vec<Series> = pairs
+    let raw: Vec<Vec<CandleRow>> = pairs
         .iter()
-        .map(|(p, f)| {
+        .map(|(_, f)| {
             let text =
                 cst_testdata::read_text(&format!("kraken/ohlcvt/intraday-2023/h1-15m/{f}_15_2023H1_train.csv.gz"));
-            Series::from_rows(p, Interval::M15, &parse_ohlcvt(&text).expect("csv"))
+            parse_ohlcvt(&text).expect("csv")
         })
         .collect();
+    let series: Vec<Series> =
+        pairs.iter().zip(&raw).map(|((p, _), r)| Series::from_rows(p, Interval::M15, r)).collect();
     let inst = InstrumentSet::from_asset_pairs_json(&cst_testdata::read_text(
         "kraken/rest-capture-2025/spot/http_asset_pairs.json",
     ))
@@ -91,8 +99,19 @@ fn main() {
         eprintln!("dev: data before {cutoff} only");
         ds = Dataset::from_series(&series, &labels, i64::MIN, cutoff);
     }
+    if arg("features").as_deref() == Some("core") {
+        ds = core_features(&ds, &raw);
+    }
     let rows: Vec<usize> = (0..ds.len()).collect();
-    eprintln!("rows {} gaps {} fee {:?} online {:?} calib {:?}", ds.len(), ds.gaps, fee, cfg.online, cfg.calibration);
+    eprintln!(
+        "features {} rows {} gaps {} fee {:?} online {:?} calib {:?}",
+        ds.feature_names.len(),
+        ds.len(),
+        ds.gaps,
+        fee,
+        cfg.online,
+        cfg.calibration
+    );
     let t0 = std::time::Instant::now();
     let rep = walkforward::run(&ds, &rows, &cfg, &wf, &mut |h, f| eprintln!("h{h} fold {f} {:?}", t0.elapsed()))
         .expect("walk-forward");
@@ -116,4 +135,39 @@ fn main() {
         }
     }
     println!("{}", serde_json::to_string_pretty(&rep).expect("json"));
+}
+
+/// The dataset's rows with `cst_core::features` columns (plus `vol_64`) instead of this crate's.
+fn core_features(ds: &Dataset, raw: &[Vec<CandleRow>]) -> Dataset {
+    let cfg = FeatureConfig { contexts: vec![Interval::H1], ..FeatureConfig::default_for(Interval::M15) };
+    let mats: Vec<_> = raw.iter().map(|r| compute(cfg.clone(), r).expect("features")).collect();
+    let names = &mats[0].names;
+    let keep_cols: Vec<usize> = (0..names.len()).filter(|&j| names[j] != "bars_since_gap").collect();
+    let vol = ds.column("vol_64").expect("vol_64");
+    let step = Interval::M15.secs();
+    let mut out = Dataset {
+        feature_names: keep_cols.iter().map(|&j| names[j].clone()).chain(["vol_64".to_string()]).collect(),
+        pairs: ds.pairs.clone(),
+        gaps: ds.gaps,
+        ..Dataset::default()
+    };
+    out.targets =
+        ds.targets.iter().map(|t| cst_ml::dataset::Target { horizon: t.horizon, ..Default::default() }).collect();
+    for i in 0..ds.len() {
+        let m = &mats[ds.pair_idx[i] as usize];
+        let Ok(k) = m.times.binary_search(&(ds.times[i] - step)) else { continue };
+        let row = m.row(k);
+        let Some(mut x) = keep_cols.iter().map(|&j| row[j]).collect::<Option<Vec<f64>>>() else { continue };
+        x.push(ds.x[i][vol]);
+        out.x.push(x);
+        out.times.push(ds.times[i]);
+        out.pair_idx.push(ds.pair_idx[i]);
+        for (t, s) in out.targets.iter_mut().zip(&ds.targets) {
+            t.y.push(s.y[i]);
+            t.log_return.push(s.log_return[i]);
+            t.end_time.push(s.end_time[i]);
+            t.weight.push(s.weight[i]);
+        }
+    }
+    out
 }
