@@ -63,6 +63,22 @@ fn bench_prediction(c: &mut Criterion) {
             row.map(|r| h.predict(&r))
         })
     });
+    // The scoring path: the same, then the causal online correction, warmed up on the real
+    // outcomes of the latest rows (the refit happens when outcomes resolve, not per prediction).
+    let mut online = h.online_recalibrator();
+    let t = &ds.targets[0];
+    for k in rows.iter().rev().take(h.online.window).rev() {
+        if let Some(win) = t.y[*k] {
+            online.observe(h.predict(&ds.x[*k]).p, win);
+        }
+    }
+    c.bench_function("predict_one_features_ensemble_calibration_online_recalibration_conformal", |b| {
+        b.iter(|| {
+            i = if i + 1 >= s.len() { features::WARMUP } else { i + 1 };
+            let row = features::row(black_box(s), i);
+            row.map(|r| h.recalibrate(&h.predict(&r), &online))
+        })
+    });
 }
 
 criterion_group!(benches, bench_prediction, bench_training);

@@ -1,6 +1,13 @@
 //! Drift statistics against the training window: population stability index (PSI) and the
 //! Kolmogorov–Smirnov distance per feature, and rolling Brier decay of resolved predictions. Each
 //! breach becomes a named alarm; the gate refuses while any is active, and a retrain can key on them.
+//!
+//! What an alarm means: the recent window of a feature (the days before the decision) is further
+//! from the training distribution than *any* window of the same length inside the training period
+//! was (the null distribution, [`fit_null`]), and at least the classic floor (PSI 0.25, KS 0.2).
+//! A fixed 0.25 alone fired on most days: a week of a persistent level feature such as `vol_64`
+//! covers only a few training deciles, so its PSI against the whole training window is often above
+//! 1 inside the training period itself, where by definition nothing has drifted.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -8,9 +15,10 @@ use std::collections::VecDeque;
 /// Alarm thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DriftLimits {
-    /// PSI at or above which a feature has drifted (0.25 is the usual "major shift").
+    /// PSI floor: below it a feature never alarms (0.25 is the usual "major shift"); above it,
+    /// it alarms only past its training null ([`Reference::null_psi`]).
     pub psi: f64,
-    /// KS distance at or above which a feature has drifted.
+    /// KS floor, used the same way.
     pub ks: f64,
     /// Alarm when rolling Brier exceeds the reference by this factor.
     pub brier_ratio: f64,
@@ -37,6 +45,13 @@ pub struct Reference {
     pub edges: Vec<f64>,
     /// Training share of each of the `edges.len() + 1` bins.
     pub shares: Vec<f64>,
+    /// The largest PSI of any drift window inside the training period against this reference:
+    /// the null distribution's top. `None` for references fitted without it (older model files).
+    #[serde(default)]
+    pub null_psi: Option<f64>,
+    /// The largest KS distance of any drift window inside the training period.
+    #[serde(default)]
+    pub null_ks: Option<f64>,
 }
 
 impl Reference {
@@ -50,7 +65,19 @@ impl Reference {
         let mut edges: Vec<f64> = (1..10).filter_map(|k| quantiles.get(k * 10).copied()).collect();
         edges.dedup();
         let shares = bin_shares(&edges, values);
-        Self { name: name.to_string(), quantiles, edges, shares }
+        Self { name: name.to_string(), quantiles, edges, shares, null_psi: None, null_ks: None }
+    }
+
+    /// True when a window's PSI is a drift alarm: it reaches the configured floor and exceeds the
+    /// largest PSI any window inside the training period had (a window as far from the reference
+    /// as some training week was is no evidence that the inputs left the training distribution).
+    pub fn psi_alarm(&self, psi: f64, limits: DriftLimits) -> bool {
+        psi >= limits.psi && self.null_psi.is_none_or(|n| psi > n)
+    }
+
+    /// The same rule for the KS distance.
+    pub fn ks_alarm(&self, ks: f64, limits: DriftLimits) -> bool {
+        ks >= limits.ks && self.null_ks.is_none_or(|n| ks > n)
     }
 
     fn cdf(&self, x: f64) -> f64 {
@@ -98,34 +125,76 @@ pub fn ks(reference: &Reference, current: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Alarms for a window of recent feature rows.
+/// Records in each reference the largest PSI and KS over `windows` (windows of training rows, each
+/// a list of rows of all features) — the null distribution alarms are judged against.
+pub fn fit_null(refs: &mut [Reference], windows: &[Vec<&[f64]>]) {
+    for (j, r) in refs.iter_mut().enumerate() {
+        let (mut max_psi, mut max_ks) = (0.0f64, 0.0f64);
+        for w in windows {
+            let col: Vec<f64> = w.iter().map(|row| row[j]).collect();
+            max_psi = max_psi.max(psi(r, &col));
+            max_ks = max_ks.max(ks(r, &col));
+        }
+        if !windows.is_empty() {
+            (r.null_psi, r.null_ks) = (Some(max_psi), Some(max_ks));
+        }
+    }
+}
+
+/// Alarms for a window of recent feature rows ([`Reference::psi_alarm`], [`Reference::ks_alarm`]).
 pub fn feature_alarms(refs: &[Reference], rows: &[&[f64]], limits: DriftLimits) -> Vec<String> {
     let mut out = Vec::new();
     for (j, r) in refs.iter().enumerate() {
         let col: Vec<f64> = rows.iter().map(|row| row[j]).collect();
         let (p, k) = (psi(r, &col), ks(r, &col));
-        if p >= limits.psi {
+        if r.psi_alarm(p, limits) {
             out.push(format!("psi:{}={p:.3}", r.name));
         }
-        if k >= limits.ks {
+        if r.ks_alarm(k, limits) {
             out.push(format!("ks:{}={k:.3}", r.name));
         }
     }
     out
 }
 
-/// Rolling Brier score of resolved predictions against the out-of-sample reference.
+/// Rolling Brier score of resolved predictions against the out-of-sample reference. Like the
+/// feature alarms it has a null: the rolling Brier of a window moves with that window's base rate
+/// (a volatile week doubles it at every horizon), so the alarm needs the ratio to exceed both the
+/// configured factor and the largest ratio any window of the model's own held-out block showed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrierDecay {
     reference: f64,
     limits: DriftLimits,
+    null_ratio: Option<f64>,
     window: VecDeque<f64>,
 }
 
 impl BrierDecay {
     /// Starts with the model's out-of-sample Brier as reference.
     pub fn new(reference: f64, limits: DriftLimits) -> Self {
-        Self { reference, limits, window: VecDeque::new() }
+        Self { reference, limits, null_ratio: None, window: VecDeque::new() }
+    }
+
+    /// Starts with a reference and the held-out block's null ratio (`None`: the factor alone).
+    pub fn with_null(reference: f64, null_ratio: Option<f64>, limits: DriftLimits) -> Self {
+        Self { null_ratio, ..Self::new(reference, limits) }
+    }
+
+    /// The largest rolling Brier over windows of `limits.brier_window` consecutive held-out rows,
+    /// divided by the reference; `None` when the block is shorter than one window.
+    pub fn null_ratio(p: &[f64], y: &[bool], reference: f64, limits: DriftLimits) -> Option<f64> {
+        let n = limits.brier_window.max(1);
+        if p.len() < n || reference <= 0.0 {
+            return None;
+        }
+        let sq: Vec<f64> = p.iter().zip(y).map(|(p, &y)| (p - f64::from(u8::from(y))).powi(2)).collect();
+        let mut sum: f64 = sq[..n].iter().sum();
+        let mut max = sum;
+        for k in n..sq.len() {
+            sum += sq[k] - sq[k - n];
+            max = max.max(sum);
+        }
+        Some(max / n as f64 / reference)
     }
 
     /// Adds one resolved prediction.
@@ -144,8 +213,9 @@ impl BrierDecay {
 
     /// An alarm when the rolling Brier has decayed beyond the limit.
     pub fn alarm(&self) -> Option<String> {
+        let ratio = self.null_ratio.map_or(self.limits.brier_ratio, |n| n.max(self.limits.brier_ratio));
         self.rolling()
-            .filter(|b| *b > self.reference * self.limits.brier_ratio)
+            .filter(|b| *b > self.reference * ratio)
             .map(|b| format!("brier_decay={b:.4}>ref {:.4}", self.reference))
     }
 }

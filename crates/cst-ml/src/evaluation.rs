@@ -9,6 +9,7 @@ use crate::drift::{self, BrierDecay, DriftLimits, Reference};
 use crate::gate::{Decision, Gate, Refusal};
 use crate::metrics::{self, ReliabilityBin};
 use crate::pipeline::{HorizonModel, Prediction};
+use crate::recalibration::OnlineRecalibrator;
 use crate::regime::N_REGIMES;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -85,6 +86,36 @@ pub struct Scored {
     pub decision: Decision,
 }
 
+/// The training references of every feature, with their null limits: the same daily windows of
+/// `window_days` that [`daily_feature_alarms`] judges, slid over the training rows (only windows
+/// lying wholly inside the training period and holding at least 100 rows), each measured against
+/// the reference. `rows` must be in time order.
+pub fn drift_references(ds: &Dataset, rows: &[usize], window_days: i64) -> Vec<Reference> {
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|&i| (ds.times[i], i));
+    let mut refs: Vec<Reference> = ds
+        .feature_names
+        .iter()
+        .enumerate()
+        .map(|(j, n)| Reference::fit(n, &rows.iter().map(|&i| ds.x[i][j]).collect::<Vec<f64>>()))
+        .collect();
+    let times: Vec<i64> = rows.iter().map(|&i| ds.times[i]).collect();
+    let mut windows: Vec<Vec<&[f64]>> = Vec::new();
+    if let (Some(&first), Some(&last)) = (times.first(), times.last()) {
+        let mut day = first.div_euclid(DAY_SECS) + 1 + window_days;
+        while day <= last.div_euclid(DAY_SECS) {
+            let (lo, hi) = ((day - window_days) * DAY_SECS, day * DAY_SECS);
+            let (a, b) = (times.partition_point(|&t| t < lo), times.partition_point(|&t| t < hi));
+            if b - a >= 100 {
+                windows.push(rows[a..b].iter().map(|&i| ds.x[i].as_slice()).collect());
+            }
+            day += 1;
+        }
+    }
+    drift::fit_null(&mut refs, &windows);
+    refs
+}
+
 /// Causal drift alarms per day: the features of the `window_days` before each day against the
 /// training references.
 pub fn daily_feature_alarms(
@@ -113,7 +144,11 @@ pub fn daily_feature_alarms(
 }
 
 /// Predicts and gates every row of `rows` in time order (unlabelled rows, such as the latest
-/// candles, are scored too; only labelled ones feed the Brier decay once resolved).
+/// candles, are scored too; only labelled ones feed the Brier decay and the online recalibrator
+/// once resolved). Before the first row, the online recalibrator is warmed up on the labelled
+/// rows of `ds` just before it whose label windows had closed by then and that the model never
+/// fitted on (in walk-forward, the conformal block at the end of the training window; in
+/// `cst evaluate`, the warm-up days).
 pub fn score_rows(
     m: &HorizonModel,
     ds: &Dataset,
@@ -124,28 +159,64 @@ pub fn score_rows(
     feature_alarms: &BTreeMap<i64, Vec<String>>,
 ) -> Vec<Scored> {
     let t = &ds.targets[target];
-    let mut decay = BrierDecay::new(m.holdout_brier, limits);
-    let mut pending: BinaryHeap<Reverse<(i64, usize, u64)>> = BinaryHeap::new();
+    let mut decay = BrierDecay::with_null(m.holdout_brier, m.holdout_brier_null_ratio, limits);
+    let mut online = m.online_recalibrator();
+    if let Some(&first) = rows.first() {
+        warm_up(m, ds, target, ds.times[first], &mut online);
+    }
+    let mut pending: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
     let mut out: Vec<Scored> = Vec::new();
+    let mut p_static: Vec<f64> = Vec::new();
     for &i in rows {
-        while let Some(Reverse((end, k, _))) = pending.peek().copied() {
+        while let Some(Reverse((end, k))) = pending.peek().copied() {
             if end > ds.times[i] {
                 break;
             }
             pending.pop();
             let s: &Scored = &out[k];
-            decay.push(s.prediction.p, t.y[s.row].unwrap_or(false));
+            let win = t.y[s.row].unwrap_or(false);
+            decay.push(s.prediction.p, win);
+            online.observe(p_static[k], win);
         }
-        let prediction = m.predict(&ds.x[i]);
+        let fixed = m.predict(&ds.x[i]);
+        let prediction = m.recalibrate(&fixed, &online);
         let mut alarms = feature_alarms.get(&ds.times[i].div_euclid(DAY_SECS)).cloned().unwrap_or_default();
         alarms.extend(decay.alarm());
         let decision = gate.decide(prediction.p, prediction.set, &alarms);
         if t.y[i].is_some() {
-            pending.push(Reverse((t.end_time[i], out.len(), 0)));
+            pending.push(Reverse((t.end_time[i], out.len())));
         }
+        p_static.push(fixed.p);
         out.push(Scored { row: i, prediction, decision });
     }
     out
+}
+
+/// Days of history before the first scored row that hold the online recalibrator's window of
+/// outcomes for `pairs` series of `candle_secs` candles (0 when recalibration is off): a caller
+/// that loads only part of its history (`cst evaluate`, `cst signals`) loads this much before its
+/// range, so the recalibrator starts as it does in walk-forward.
+pub fn warm_up_days(horizons: &[HorizonModel], pairs: usize, candle_secs: i64) -> i64 {
+    let per_day = (pairs.max(1) as i64 * DAY_SECS / candle_secs.max(1)).max(1);
+    let window = horizons.iter().filter(|h| h.online.enabled).map(|h| h.online.window).max().unwrap_or(0);
+    (window as i64 + per_day - 1) / per_day
+}
+
+/// Feeds the online recalibrator the outcomes known at `before`: the latest labelled rows decided
+/// before it whose labels ended by then, oldest outcome first, and only rows the model's fitted
+/// parts never saw (from [`HorizonModel::unseen_from`] on).
+fn warm_up(m: &HorizonModel, ds: &Dataset, target: usize, before: i64, online: &mut OnlineRecalibrator) {
+    if !m.online.enabled {
+        return;
+    }
+    let t = &ds.targets[target];
+    let end = ds.times.partition_point(|&x| x < before);
+    let mut known: Vec<usize> =
+        (0..end).rev().filter(|&j| t.y[j].is_some() && t.end_time[j] <= before).take(m.online.window).collect();
+    known.sort_by_key(|&j| (t.end_time[j], j));
+    for j in known {
+        online.observe(m.predict(&ds.x[j]).p, t.y[j].unwrap_or(false));
+    }
 }
 
 /// Summarises scored rows (pass labelled rows only).

@@ -5,8 +5,10 @@
 //! The flow: [`series::Series`] (candles as f64 columns, gaps known) → [`features`] (causal candle
 //! features) and [`labels`] (net-of-fee direction, triple barrier, uniqueness weights) →
 //! [`dataset::Dataset`] → [`validation`] folds → [`pipeline`] (logistic + bagged GBDT, stacked per
-//! regime, isotonic calibration, conformal sets) → [`gate`] → [`artifact`] (the model file);
-//! [`strategy`] trades a model's gated signals in the engine (`ml-ensemble`).
+//! regime, isotonic calibration, conformal sets) → [`evaluation::score_rows`] (scoring in time
+//! order with the causal [`recalibration`] of resolved outcomes and drift alarms) → [`gate`] →
+//! [`artifact`] (the model file); [`strategy`] trades a model's gated signals in the engine
+//! (`ml-ensemble`).
 
 pub mod artifact;
 pub mod calibration;
@@ -23,6 +25,7 @@ pub mod leakage;
 pub mod linear;
 pub mod metrics;
 pub mod pipeline;
+pub mod recalibration;
 pub mod regime;
 pub mod rng;
 pub mod series;

@@ -7,13 +7,14 @@ use crate::MlError;
 use crate::calibration::{Calibrator, Method};
 use crate::conformal::{ClassSet, ConformalClassifier, ConformalInterval};
 use crate::dataset::{Dataset, LabelConfig};
-use crate::drift::{DriftLimits, Reference};
+use crate::drift::{BrierDecay, DriftLimits, Reference};
 use crate::ensemble::{Bagged, Stacker};
 use crate::features::VOL_FEATURE;
 use crate::gate::Gate;
 use crate::gbdt::GbdtParams;
 use crate::linear::Logistic;
 use crate::metrics;
+use crate::recalibration::{OnlineConfig, OnlineRecalibrator};
 use crate::regime::{N_REGIMES, VolTercile};
 use crate::validation::{self, Purge, Timing};
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,10 @@ pub struct TrainConfig {
     pub gate: Gate,
     /// Drift alarm limits.
     pub drift: DriftLimits,
+    /// Causal online recalibration applied after the static calibrator when scoring (files written
+    /// before it existed load with it off, so they score as they did).
+    #[serde(default = "OnlineConfig::off")]
+    pub online: OnlineConfig,
     /// Seed for bagging and subsampling.
     pub seed: u64,
 }
@@ -80,6 +85,7 @@ impl TrainConfig {
             mondrian: true,
             gate: Gate::default(),
             drift: DriftLimits::default(),
+            online: OnlineConfig::default(),
             seed: 7,
         }
     }
@@ -120,6 +126,18 @@ pub struct HorizonModel {
     pub return_interval: ConformalInterval,
     /// Brier score on the conformal block (reference for drift decay).
     pub holdout_brier: f64,
+    /// The largest rolling Brier (over the drift window of resolved rows) inside the conformal
+    /// block, divided by [`Self::holdout_brier`]: the decay alarm's null (see [`BrierDecay`]).
+    #[serde(default)]
+    pub holdout_brier_null_ratio: Option<f64>,
+    /// Online recalibration settings used when this model scores a stream of rows.
+    #[serde(default = "OnlineConfig::off")]
+    pub online: OnlineConfig,
+    /// First decision time (secs) of the conformal block: rows from here on were seen by no fitted
+    /// part of the probability (base models, stacker, calibrator), so only their outcomes may warm
+    /// up the online recalibrator (earlier rows' probabilities are in-sample and too sharp).
+    #[serde(default)]
+    pub unseen_from: i64,
 }
 
 /// One prediction with its uncertainty.
@@ -231,6 +249,9 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
         return_mean: [0.0; N_REGIMES],
         return_interval: ConformalInterval { level: cfg.conformal_level, half_width: 0.0 },
         holdout_brier: 0.0,
+        holdout_brier_null_ratio: None,
+        online: cfg.online,
+        unseen_from: conf.first().map_or(i64::MAX, |&i| ds.times[i]),
     };
     fit_conformal(&mut model, &v, &fit, &conf, cfg);
     Ok(model)
@@ -259,6 +280,7 @@ fn fit_conformal(m: &mut HorizonModel, v: &View<'_>, fit: &[usize], conf: &[usiz
     let y = v.y(conf);
     m.conformal = ConformalClassifier::fit(&p, &y, &g, cfg.conformal_level, cfg.mondrian);
     m.holdout_brier = metrics::brier(&p, &y);
+    m.holdout_brier_null_ratio = BrierDecay::null_ratio(&p, &y, m.holdout_brier, cfg.drift);
     let t = &v.ds.targets[v.target];
     for r in 0..N_REGIMES {
         let rs: Vec<f64> = fit.iter().filter(|&&i| m.regime.of(&v.ds.x[i]) == r).map(|&i| t.log_return[i]).collect();
@@ -285,6 +307,21 @@ impl HorizonModel {
             set: self.conformal.set(p, regime),
             return_interval: self.return_interval.interval(self.return_mean[regime]),
         }
+    }
+
+    /// A fresh online recalibrator with this model's settings.
+    pub fn online_recalibrator(&self) -> OnlineRecalibrator {
+        OnlineRecalibrator::new(self.online)
+    }
+
+    /// The prediction after the online correction: the probability goes through `online`; the
+    /// conformal set stays the one of the static probability, because the conformal quantile was
+    /// fitted on static probabilities and its coverage guarantee holds for that score only (sets
+    /// taken on corrected probabilities measured 0.78 coverage at horizon 1 instead of 0.94).
+    /// `p_raw` stays the stacked score. The static probability the caller must later pass to
+    /// [`OnlineRecalibrator::observe`] is the `p` of the uncorrected prediction.
+    pub fn recalibrate(&self, prediction: &Prediction, online: &OnlineRecalibrator) -> Prediction {
+        Prediction { p: online.apply(prediction.p), ..prediction.clone() }
     }
 
     /// Per-feature contributions to the stacked log-odds: each base model's own attribution
@@ -334,12 +371,11 @@ impl Model {
             horizons.push(fit_horizon(ds, k, rows, cfg)?);
             progress(k + 1);
         }
-        let drift_refs = ds
-            .feature_names
-            .iter()
-            .enumerate()
-            .map(|(j, n)| Reference::fit(n, &rows.iter().map(|&i| ds.x[i][j]).collect::<Vec<f64>>()))
-            .collect();
+        let drift_refs = crate::evaluation::drift_references(
+            ds,
+            rows,
+            crate::walkforward::WalkForwardConfig::default().drift_window_days,
+        );
         Ok(Self { feature_names: ds.feature_names.clone(), horizons, drift_refs, config: cfg.clone() })
     }
 

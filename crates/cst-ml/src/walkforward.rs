@@ -3,7 +3,6 @@
 
 use crate::MlError;
 use crate::dataset::Dataset;
-use crate::drift::Reference;
 use crate::evaluation::{self, HorizonReport, Scored};
 use crate::pipeline::{self, TrainConfig, labelled_rows};
 use crate::validation::{self, Timing, WalkForward};
@@ -79,12 +78,7 @@ pub fn run(
         let mut last_model = None;
         for (f, fold) in folds.iter().enumerate() {
             let m = pipeline::fit_horizon(ds, k, &fold.train, cfg)?;
-            let refs: Vec<Reference> = ds
-                .feature_names
-                .iter()
-                .enumerate()
-                .map(|(j, n)| Reference::fit(n, &fold.train.iter().map(|&i| ds.x[i][j]).collect::<Vec<f64>>()))
-                .collect();
+            let refs = evaluation::drift_references(ds, &fold.train, wf.drift_window_days);
             let alarms = evaluation::daily_feature_alarms(ds, &refs, cfg.drift, wf.drift_window_days);
             let scored = evaluation::score_rows(&m, ds, k, &fold.test, cfg.gate, cfg.drift, &alarms);
             folds_out.push(FoldSummary {

@@ -348,7 +348,8 @@ fn print_walk_forward(r: &WalkForwardReport) {
 }
 
 /// A registered model, verified (hash, version, feature names) and its evaluation dataset: decision
-/// times from `from` on are scored; earlier candles serve only as feature and drift warm-up.
+/// times from `from` on are scored; earlier candles serve only as feature, drift and online
+/// recalibration warm-up.
 struct Loaded {
     file: ModelFile,
     ds: Dataset,
@@ -361,7 +362,10 @@ async fn load_for_scoring(store: &Store, id: &str, d: &DataArgs) -> anyhow::Resu
     let (from, to) = range(d)?;
     let m = &file.body.model;
     let drift_days = WalkForwardConfig::default().drift_window_days;
-    let warm_from = from - drift_days * 86_400;
+    // Enough history for the drift window and for the online recalibrator's window of outcomes,
+    // so it starts as it does in walk-forward (it only takes rows the model never fitted on).
+    let recal_days = evaluation::warm_up_days(&m.horizons, d.pairs.len(), d.interval.secs());
+    let warm_from = from - drift_days.max(recal_days) * 86_400;
     let series = load(store, d, warm_from - WARMUP as i64 * d.interval.secs(), to).await?;
     let ds = Dataset::from_series(&series, &m.config.labels, warm_from, to);
     let scored_rows: Vec<usize> = (0..ds.len()).filter(|&i| ds.times[i] >= from).collect();
