@@ -151,8 +151,19 @@ impl Store {
             Some(p) => format!("beats {p} by at least {margin}"),
             None => "first champion of the slot".to_string(),
         };
+        self.record_promotion(id, &reason, now_secs).await
+    }
+
+    /// Makes `id` the champion of its slot with the caller's reason, without comparing stored
+    /// scores: for a decision taken on other evidence (a shadow run on the same out-of-sample rows).
+    pub async fn record_promotion(&self, id: &str, reason: &str, now_secs: i64) -> Result<Promotion, StoreError> {
+        let (model, _) = self.model(id).await?;
+        let previous = self.champion(&model.slot).await?;
+        if previous.as_deref() == Some(id) {
+            return Ok(Promotion::Refused { reason: format!("{id} is already the champion") });
+        }
         const SQL: &str = "INSERT INTO model_promotions (slot, model_id, promoted_at, reason) VALUES ($1, $2, $3, $4)";
-        on_pool!(self, pool => sqlx::query(SQL).bind(&challenger.slot).bind(id).bind(now_secs).bind(&reason).execute(pool).await?.rows_affected());
+        on_pool!(self, pool => sqlx::query(SQL).bind(&model.slot).bind(id).bind(now_secs).bind(reason).execute(pool).await?.rows_affected());
         Ok(Promotion::Promoted { previous })
     }
 

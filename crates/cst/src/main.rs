@@ -48,11 +48,13 @@ enum Command {
     Train(cmd::ml::TrainArgs),
     /// Evaluate a registered model out of sample.
     Evaluate(cmd::ml::EvaluateArgs),
-    /// Model registry: list, show, promote, rollback.
+    /// Model registry: list, show, promote, rollback, shadow (champion/challenger).
     #[command(subcommand)]
     Models(cmd::ml::ModelsCommand),
     /// Write a model's gated signals to CSV.
     Signals(cmd::ml::SignalsArgs),
+    /// A model's drift alarms over a window; exit code 3 when any is active (retrain on it).
+    Drift(cmd::ml_shadow::DriftArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => cmd::ml::evaluate(&cli.home, a),
         Command::Models(c) => cmd::ml::models(&cli.home, c),
         Command::Signals(a) => cmd::ml::signals(&cli.home, a),
+        Command::Drift(a) => cmd::ml_shadow::drift(&cli.home, a),
     };
     match result {
         Ok(code) => code,

@@ -163,9 +163,12 @@ pub enum ModelsCommand {
         #[arg(long, default_value = "15m:long")]
         slot: String,
     },
+    /// Score a challenger beside the champion on the same out-of-sample rows; with `--promote`,
+    /// promote it when its Brier skill there beats the champion's by the margin (exit 2 if not).
+    Shadow(super::ml_shadow::ShadowArgs),
 }
 
-fn block_on<T>(home: &HomeArgs, f: impl AsyncFnOnce(&Store) -> anyhow::Result<T>) -> anyhow::Result<T> {
+pub(crate) fn block_on<T>(home: &HomeArgs, f: impl AsyncFnOnce(&Store) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let url = home.store_url()?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
@@ -238,7 +241,7 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -254,7 +257,7 @@ fn bar(len: u64, hidden: bool) -> ProgressBar {
 }
 
 /// `[from, to)` in seconds; open-ended sides fall back to the whole store.
-fn range(d: &DataArgs) -> anyhow::Result<(i64, i64)> {
+pub(crate) fn range(d: &DataArgs) -> anyhow::Result<(i64, i64)> {
     let parse = |s: &Option<String>, default: i64| -> anyhow::Result<i64> {
         match s {
             Some(t) => Ok(Timestamp::parse(t).with_context(|| format!("date {t:?} (use YYYY-MM-DD)"))?.as_secs()),
@@ -309,8 +312,14 @@ fn seal(
 
 /// Promotion score: mean Brier skill (1 − Brier / base-rate Brier) over horizons, out of sample.
 fn promotion_score(report: &WalkForwardReport) -> f64 {
+    brier_skill(&report.horizons)
+}
+
+/// Mean Brier skill (1 − Brier / base-rate Brier) of horizon reports: the promotion score, also
+/// applied to shadow runs.
+pub(crate) fn brier_skill(horizons: &[HorizonReport]) -> f64 {
     let skill = |h: &HorizonReport| if h.brier_base_rate > 0.0 { 1.0 - h.brier / h.brier_base_rate } else { 0.0 };
-    report.horizons.iter().map(skill).sum::<f64>() / report.horizons.len().max(1) as f64
+    horizons.iter().map(skill).sum::<f64>() / horizons.len().max(1) as f64
 }
 
 fn summary_of(file: &ModelFile, slot: &str, report: &WalkForwardReport, now: i64) -> anyhow::Result<ModelSummary> {
@@ -350,13 +359,13 @@ fn print_walk_forward(r: &WalkForwardReport) {
 /// A registered model, verified (hash, version, feature names) and its evaluation dataset: decision
 /// times from `from` on are scored; earlier candles serve only as feature, drift and online
 /// recalibration warm-up.
-struct Loaded {
-    file: ModelFile,
-    ds: Dataset,
-    scored_rows: Vec<usize>,
+pub(crate) struct Loaded {
+    pub(crate) file: ModelFile,
+    pub(crate) ds: Dataset,
+    pub(crate) scored_rows: Vec<usize>,
 }
 
-async fn load_for_scoring(store: &Store, id: &str, d: &DataArgs) -> anyhow::Result<Loaded> {
+pub(crate) async fn load_for_scoring(store: &Store, id: &str, d: &DataArgs) -> anyhow::Result<Loaded> {
     let (_, text) = store.model(id).await?;
     let file = ModelFile::from_text(&text, &features::names()).with_context(|| format!("loading model {id}"))?;
     let (from, to) = range(d)?;
@@ -384,7 +393,7 @@ fn pick_horizon(file: &ModelFile, horizon: Option<usize>) -> anyhow::Result<usiz
 }
 
 /// Scores `rows` of horizon `k` with causal drift alarms from the model's training references.
-fn score(l: &Loaded, k: usize, rows: &[usize]) -> Vec<evaluation::Scored> {
+pub(crate) fn score(l: &Loaded, k: usize, rows: &[usize]) -> Vec<evaluation::Scored> {
     let m = &l.file.body.model;
     let days = WalkForwardConfig::default().drift_window_days;
     let alarms = evaluation::daily_feature_alarms(&l.ds, &m.drift_refs, m.config.drift, days);
@@ -393,8 +402,13 @@ fn score(l: &Loaded, k: usize, rows: &[usize]) -> Vec<evaluation::Scored> {
 
 /// The report over the labelled rows from `--from` on.
 fn score_horizon(l: &Loaded, k: usize) -> HorizonReport {
-    let labelled = cst_ml::pipeline::labelled_rows(&l.ds, k, &l.scored_rows);
-    evaluation::report(&l.file.body.model.horizons[k], &l.ds, k, &score(l, k, &labelled))
+    score_labelled(l, k, &cst_ml::pipeline::labelled_rows(&l.ds, k, &l.scored_rows))
+}
+
+/// The report over `labelled` rows (labelled, in time order) of horizon `k`: the one scoring path
+/// of `cst evaluate` and `cst models shadow`.
+pub(crate) fn score_labelled(l: &Loaded, k: usize, labelled: &[usize]) -> HorizonReport {
+    evaluation::report(&l.file.body.model.horizons[k], &l.ds, k, &score(l, k, labelled))
 }
 
 /// Runs `cst evaluate`.
@@ -525,6 +539,7 @@ pub fn models(home: &HomeArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                 let restored = store.rollback_champion(&slot).await?;
                 println!("rolled back: {restored} is the champion of {slot} again");
             }
+            ModelsCommand::Shadow(a) => return super::ml_shadow::shadow(store, a).await,
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -6,6 +6,7 @@ pub mod data;
 pub mod features;
 pub mod intel;
 pub mod ml;
+pub mod ml_shadow;
 pub mod ml_strategy;
 pub mod record;
 pub mod run;
