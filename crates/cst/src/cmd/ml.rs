@@ -264,7 +264,9 @@ pub(crate) fn range(d: &DataArgs) -> anyhow::Result<(i64, i64)> {
             None => Ok(default),
         }
     };
-    let (from, to) = (parse(&d.from, 0)?, parse(&d.to, 32_503_680_000)?);
+    // An open end is 2100-01-01: later than any candle, and within the nanosecond range of a
+    // `Timestamp` (which ends in 2262), so the store query accepts it.
+    let (from, to) = (parse(&d.from, 0)?, parse(&d.to, 4_102_444_800)?);
     if from >= to {
         bail!("--from must be before --to");
     }
