@@ -52,6 +52,19 @@ pub enum Promotion {
     },
 }
 
+/// One promotion of a slot's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromotionRecord {
+    /// The model promoted.
+    pub model_id: String,
+    /// When (secs).
+    pub promoted_at: i64,
+    /// Why, as recorded by whoever promoted it.
+    pub reason: String,
+    /// Undone by a rollback.
+    pub rolled_back: bool,
+}
+
 type SummaryRow = (String, String, i64, String, String, i64, i64, i64, String, String, f64, String, i64);
 
 const COLUMNS: &str = "id, content_hash, format_version, slot, pairs, interval_secs, train_from, train_to, \
@@ -165,6 +178,23 @@ impl Store {
         const SQL: &str = "INSERT INTO model_promotions (slot, model_id, promoted_at, reason) VALUES ($1, $2, $3, $4)";
         on_pool!(self, pool => sqlx::query(SQL).bind(&model.slot).bind(id).bind(now_secs).bind(reason).execute(pool).await?.rows_affected());
         Ok(Promotion::Promoted { previous })
+    }
+
+    /// A slot's promotions, oldest first, rolled-back ones included.
+    pub async fn promotions(&self, slot: &str) -> Result<Vec<PromotionRecord>, StoreError> {
+        const SQL: &str =
+            "SELECT model_id, promoted_at, reason, rolled_back FROM model_promotions WHERE slot = $1 ORDER BY seq";
+        let rows: Vec<(String, i64, String, i64)> =
+            on_pool!(self, pool => sqlx::query_as(SQL).bind(slot).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(model_id, promoted_at, reason, rolled_back)| PromotionRecord {
+                model_id,
+                promoted_at,
+                reason,
+                rolled_back: rolled_back != 0,
+            })
+            .collect())
     }
 
     /// Undoes the latest promotion of a slot; returns the champion restored.

@@ -79,6 +79,25 @@ async fn promotes_only_a_challenger_that_beats_the_champion_by_the_margin_and_ro
     assert!(matches!(store.rollback_champion("15m:long").await, Err(StoreError::Registry(_))), "nothing before m-1");
 }
 
+async fn records_a_promotion_decided_elsewhere_with_its_reason(store: &Store) {
+    for (id, score, at) in [("m-1", 0.020, 1), ("m-2", 0.010, 2)] {
+        store.register_model(&model(id, score, at), id).await.unwrap();
+    }
+    store.promote_model("m-1", 0.0, 10).await.unwrap();
+    // m-2's stored score is lower, but a shadow run on newer data found it better: its reason stands.
+    assert_eq!(
+        store.record_promotion("m-2", "shadow: better", 11).await.unwrap(),
+        Promotion::Promoted { previous: Some("m-1".into()) }
+    );
+    let again = store.record_promotion("m-2", "shadow: better", 12).await.unwrap();
+    assert!(matches!(&again, Promotion::Refused { reason } if reason.contains("already")), "{again:?}");
+    assert_eq!(store.rollback_champion("15m:long").await.unwrap(), "m-1");
+    let history = store.promotions("15m:long").await.unwrap();
+    let brief: Vec<(&str, &str, bool)> =
+        history.iter().map(|p| (p.model_id.as_str(), p.reason.as_str(), p.rolled_back)).collect();
+    assert_eq!(brief, [("m-1", "first champion of the slot", false), ("m-2", "shadow: better", true)]);
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -101,4 +120,5 @@ macro_rules! suite {
 suite!(
     registers_lists_and_fetches_models_idempotently,
     promotes_only_a_challenger_that_beats_the_champion_by_the_margin_and_rolls_back,
+    records_a_promotion_decided_elsewhere_with_its_reason,
 );

@@ -139,6 +139,14 @@ fn shadow_scores_champion_and_challenger_on_the_same_out_of_sample_rows_and_prom
     assert_eq!(first_better, !second_better, "the same rows scored again give the same comparison: {v}");
     assert_eq!((code == 0, &v["promoted"]), (first_better, &Value::Bool(first_better)), "{v}");
     assert_eq!(&champion(h), if first_better { &first } else { &second });
+
+    // The registry keeps why the shadow winner was promoted.
+    let winner = if first_better { &first } else { &second };
+    let (_, show, _) = cst(h, &["models", "show", winner]);
+    let v: Value = serde_json::from_str(&show).unwrap();
+    let reasons: Vec<&str> =
+        v["promotions"].as_array().unwrap().iter().map(|p| p["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.starts_with("beats on shadow 2023-03-01..2023-03-15")), "{reasons:?}");
 }
 
 #[test]

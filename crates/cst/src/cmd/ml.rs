@@ -526,6 +526,8 @@ pub fn models(home: &HomeArgs, cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                 let mut v = serde_json::to_value(&m)?;
                 v["metrics"] = serde_json::from_str(&m.metrics)?;
                 v["champion"] = serde_json::json!(store.champion(&m.slot).await?.is_some_and(|c| c == m.id));
+                let own: Vec<_> = store.promotions(&m.slot).await?.into_iter().filter(|p| p.model_id == m.id).collect();
+                v["promotions"] = serde_json::to_value(own)?;
                 println!("{}", serde_json::to_string_pretty(&v)?);
             }
             ModelsCommand::Promote { id, margin } => match store.promote_model(&id, margin, now_secs()).await? {
