@@ -62,7 +62,7 @@ pub struct DriftArgs {
 
 /// One model's side of a shadow run.
 #[derive(Debug, Serialize)]
-struct Side {
+struct Contender {
     id: String,
     /// Mean Brier skill over the compared horizons (the promotion score, on the shadow rows).
     score: f64,
@@ -74,8 +74,8 @@ struct Side {
 struct Shadow {
     from: Option<String>,
     to: Option<String>,
-    champion: Side,
-    challenger: Side,
+    champion: Contender,
+    challenger: Contender,
     margin: f64,
     /// The challenger's score beats the champion's by at least the margin.
     challenger_wins: bool,
@@ -130,8 +130,9 @@ pub async fn shadow(store: &Store, a: ShadowArgs) -> anyhow::Result<ExitCode> {
         champ_reports.push(score_labelled(&champ, k, &rc));
         chall_reports.push(score_labelled(&chall, j, &rh));
     }
-    let champion = Side { id: champion, score: brier_skill(&champ_reports), horizons: champ_reports };
-    let challenger = Side { id: a.challenger.clone(), score: brier_skill(&chall_reports), horizons: chall_reports };
+    let champion = Contender { id: champion, score: brier_skill(&champ_reports), horizons: champ_reports };
+    let challenger =
+        Contender { id: a.challenger.clone(), score: brier_skill(&chall_reports), horizons: chall_reports };
     let challenger_wins = challenger.score >= champion.score + a.margin;
     let comparison = format!(
         "shadow {}..{}: Brier skill {:.5} vs champion {} {:.5}, margin {}",
