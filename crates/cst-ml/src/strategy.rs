@@ -15,7 +15,8 @@
 //! null limits); the rolling Brier decay (against the held-out block's null ratio) hears each
 //! traded prediction's recalibrated probability once its label resolves, and the one online
 //! recalibrator of the horizon hears its static probability at the same moment. Warm-up bars
-//! (before the traded period) also predict, and their outcomes warm the recalibrator up; when
+//! (before the traded period) of rows no fitted part of the model saw (decision time from
+//! [`HorizonModel::unseen_from`] on) also predict, and their outcomes warm the recalibrator up; when
 //! trading starts at decision time `T0`, warm-up outcomes ending after `T0` are dropped, as
 //! `score_rows` only warms up on outcomes known at its first row. All that state is pooled over
 //! the pairs, as the references were fitted on pooled rows.
@@ -429,7 +430,9 @@ impl MlEnsemble {
         shared.drift.rows.push_back((time, x.clone()));
         let vol = features::NAMES.iter().position(|n| *n == features::VOL_FEATURE).map_or(f64::NAN, |k| x[k]);
         if !trading {
-            if shared.model.online.enabled {
+            // Only rows no fitted part of the model saw warm it up, as in `score_rows`: the
+            // probabilities of training rows are in-sample and too sharp.
+            if shared.model.online.enabled && time >= shared.model.unseen_from {
                 let p = shared.model.predict(&x).p;
                 self.pending.push_back(Pending { index: i, p, p_static: p, warm: true, passed: false, vol });
             }
