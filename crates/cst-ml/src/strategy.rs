@@ -181,6 +181,10 @@ struct Shared {
     online: OnlineRecalibrator,
     /// Decision time of the first traded bar: warm-up outcomes ending later are never observed.
     trading_from: Option<i64>,
+    /// Until the first traded decision: the latest warm-up outcomes (static p, win), at most the
+    /// recalibrator's window, observed all at once then. `score_rows` warms up on the latest
+    /// `window` known outcomes only, and observing older ones first would shift the refit steps.
+    warm_outcomes: Option<VecDeque<(f64, bool)>>,
     report: GateReport,
     confidence_sum: f64,
 }
@@ -266,6 +270,7 @@ impl MlEnsembleGroup {
             decay: BrierDecay::with_null(hm.holdout_brier, hm.holdout_brier_null_ratio, model.config.drift),
             online: hm.online_recalibrator(),
             trading_from: None,
+            warm_outcomes: Some(VecDeque::new()),
             model: hm,
             gate,
             fee: model.config.labels.fee,
@@ -419,6 +424,11 @@ impl MlEnsemble {
             shared.trading_from = Some(self.window.close_time(i));
         }
         self.resolve(&mut shared, i);
+        if trading && let Some(warm) = shared.warm_outcomes.take() {
+            for (p_static, win) in warm {
+                shared.online.observe(p_static, win);
+            }
+        }
         let Some(x) = features::row(&self.window, i) else {
             if trading {
                 shared.report.no_features += 1;
@@ -518,7 +528,16 @@ impl MlEnsemble {
                 // As `score_rows`' warm-up: only outcomes known at the first traded decision.
                 let end = w.close_time(j + h);
                 if shared.trading_from.is_none_or(|t0| end <= t0) {
-                    shared.online.observe(p_static, label.win);
+                    let window = shared.model.online.window;
+                    match shared.warm_outcomes.as_mut() {
+                        Some(buf) => {
+                            buf.push_back((p_static, label.win));
+                            if buf.len() > window {
+                                buf.pop_front();
+                            }
+                        }
+                        None => shared.online.observe(p_static, label.win),
+                    }
                 }
                 continue;
             }

@@ -111,14 +111,26 @@ fn with_one_pair_the_stream_recalibrates_exactly_as_score_rows() {
     let m = Model::train(&ds, &train, &TrainConfig::small(realdata::labels(&[4])), &mut |_| {}).unwrap();
     let hm = &m.horizons[0];
     assert!(hm.online.enabled && hm.unseen_from < split, "recalibrated, with unseen rows before the split");
+    let unseen_known = (0..ds.len()).filter(|&i| ds.times[i] >= hm.unseen_from && ds.times[i] < split).count();
+    assert!(unseen_known < hm.online.window, "the model's window takes every unseen outcome");
+    stream_equals_batch(&m, &ds, rows, split);
+    // A window shorter than the unseen outcomes before the split: the warm-up takes the latest.
+    let mut short = m.clone();
+    short.horizons[0].online.window = unseen_known / 3;
+    short.horizons[0].online.min_outcomes = unseen_known / 6;
+    stream_equals_batch(&short, &ds, rows, split);
+}
+
+fn stream_equals_batch(m: &Model, ds: &cst_ml::dataset::Dataset, rows: &[cst_core::candle::CandleRow], split: i64) {
+    let hm = &m.horizons[0];
 
     let scored_rows: Vec<usize> = (0..ds.len()).filter(|&i| ds.times[i] >= split).collect();
-    let alarms = cst_ml::evaluation::daily_feature_alarms(&ds, &m.drift_refs, m.config.drift, 7);
-    let batch = cst_ml::evaluation::score_rows(hm, &ds, 0, &scored_rows, m.config.gate, m.config.drift, &alarms);
+    let alarms = cst_ml::evaluation::daily_feature_alarms(ds, &m.drift_refs, m.config.drift, 7);
+    let batch = cst_ml::evaluation::score_rows(hm, ds, 0, &scored_rows, m.config.gate, m.config.drift, &alarms);
 
     let bars = to_bars(PairId(0), rows, Interval::M15);
     assert!(bars.rejected.is_empty());
-    let group = MlEnsembleGroup::new("m-test", &m, 900, MlEnsembleConfig::default()).unwrap();
+    let group = MlEnsembleGroup::new("m-test", m, 900, MlEnsembleConfig::default()).unwrap();
     let mut s = group.strategy("ETH/USD", bars.scale);
     let mut judged = Vec::new();
     for bar in &bars.bars {
