@@ -211,8 +211,11 @@ fn warm_up(m: &HorizonModel, ds: &Dataset, target: usize, before: i64, online: &
     }
     let t = &ds.targets[target];
     let end = ds.times.partition_point(|&x| x < before);
-    let mut known: Vec<usize> =
-        (0..end).rev().filter(|&j| t.y[j].is_some() && t.end_time[j] <= before).take(m.online.window).collect();
+    let mut known: Vec<usize> = (0..end)
+        .rev()
+        .filter(|&j| ds.times[j] >= m.unseen_from && t.y[j].is_some() && t.end_time[j] <= before)
+        .take(m.online.window)
+        .collect();
     known.sort_by_key(|&j| (t.end_time[j], j));
     for j in known {
         online.observe(m.predict(&ds.x[j]).p, t.y[j].unwrap_or(false));

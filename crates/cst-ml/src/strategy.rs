@@ -3,19 +3,33 @@
 //!
 //! Per bar and pair: the bar joins a bounded, gap-free window of that pair's candles (a missing
 //! interval empties the window, nothing is ever filled), the causal feature row of the bar is
-//! computed, the chosen horizon's stack predicts, and the cst-ml [`Gate`] decides with the drift
-//! alarms of the moment. The prices are rebuilt from the bar's exact ticks the way
-//! [`Series::from_rows`] converts the store's decimals, so the probability is bit-for-bit the one
-//! `cst signals` prints for the same candle.
+//! computed, the chosen horizon's stack predicts, its probability goes through the model's online
+//! recalibrator, and the cst-ml [`Gate`] decides on it with the drift alarms of the moment. The
+//! prices are rebuilt from the bar's exact ticks the way [`Series::from_rows`] converts the store's
+//! decimals, so the static (calibrated) probability and the stacked score are bit-for-bit the ones
+//! `cst signals` computes for the same candle.
 //!
-//! Drift is judged exactly as `cst evaluate` / `cst signals` judge it, but online: each UTC day is
-//! judged once, on the feature rows of all pairs from the `drift_window_days` days before it,
-//! against the model's training references; the rolling Brier decay hears each prediction's outcome
-//! once its label resolves (at the horizon's close; triple-barrier labels also resolve only then).
-//! That state is pooled over the pairs, as the references were fitted on pooled rows. One
-//! difference from the batch path remains: outcomes resolving at the same instant enter the Brier
-//! window pair by pair as their bars arrive, not all before that instant's first decision, so a
-//! Brier-decay alarm could flip one bar apart from `cst signals` (feature alarms cannot).
+//! Drift and recalibration follow [`crate::evaluation::score_rows`] (`cst evaluate` /
+//! `cst signals`), but online: each UTC day is judged once, on the feature rows of all pairs from
+//! the `drift_window_days` days before it, against the model's training references (with their
+//! null limits); the rolling Brier decay (against the held-out block's null ratio) hears each
+//! traded prediction's recalibrated probability once its label resolves, and the one online
+//! recalibrator of the horizon hears its static probability at the same moment. Warm-up bars
+//! (before the traded period) of rows no fitted part of the model saw (decision time from
+//! [`HorizonModel::unseen_from`] on) also predict, and their outcomes warm the recalibrator up; when
+//! trading starts at decision time `T0`, warm-up outcomes ending after `T0` are dropped, as
+//! `score_rows` only warms up on outcomes known at its first row. All that state is pooled over
+//! the pairs, as the references were fitted on pooled rows.
+//!
+//! One difference from the batch path cannot be removed in a stream: the batch path observes every
+//! outcome ending at `T` before the first decision at `T`, but a bar stream delivers the pairs'
+//! candles closing at `T` one after the other (merge order: by pair), and the outcome of pair B's
+//! label ending at `T` needs B's close at `T`. So at an instant where a later pair has an outcome
+//! ending, the earlier pairs decide with the recalibrator (and Brier window) one step short of
+//! `cst signals`: their recalibrated probability differs in the last bits, and a Brier-decay alarm
+//! could flip one bar apart. The last pair of each instant decides exactly as `cst signals`.
+//! Triple-barrier labels resolve here at the horizon's close (whether the label exists at all
+//! depends on the candles up to then), where the batch path observes them at the barrier touch.
 //!
 //! Position rule (long/flat): a gated pass opens a long target (`fraction` 1, `confidence` = the
 //! calibrated p, `payoff` from the conformal return interval net of fees); a pass while long only
@@ -30,6 +44,7 @@ use crate::features::{self, WARMUP};
 use crate::gate::{Decision, Gate, Refusal};
 use crate::labels::{self, Fee, LabelKind, Side};
 use crate::pipeline::{HorizonModel, Model, Prediction};
+use crate::recalibration::OnlineRecalibrator;
 use crate::series::Series;
 use cst_core::event::{Bar, PriceScale};
 use cst_core::strategy::{BarView, SignalModel, Target};
@@ -112,8 +127,10 @@ pub struct GateReport {
 pub struct Observation {
     /// Decision time: the candle's close, seconds UTC.
     pub time: i64,
-    /// The prediction.
+    /// The prediction, its probability recalibrated online (the one the gate judged).
     pub prediction: Prediction,
+    /// The static calibrator's probability, before the online correction.
+    pub p_static: f64,
     /// The gate's verdict.
     pub decision: Decision,
 }
@@ -160,6 +177,14 @@ struct Shared {
     kind: LabelKind,
     drift: FeatureDrift,
     decay: BrierDecay,
+    /// The horizon's online recalibrator, fed (static p, outcome) as labels resolve.
+    online: OnlineRecalibrator,
+    /// Decision time of the first traded bar: warm-up outcomes ending later are never observed.
+    trading_from: Option<i64>,
+    /// Until the first traded decision: the latest warm-up outcomes (static p, win), at most the
+    /// recalibrator's window, observed all at once then. `score_rows` warms up on the latest
+    /// `window` known outcomes only, and observing older ones first would shift the refit steps.
+    warm_outcomes: Option<VecDeque<(f64, bool)>>,
     report: GateReport,
     confidence_sum: f64,
 }
@@ -242,7 +267,10 @@ impl MlEnsembleGroup {
         let horizon = hm.horizon;
         let report = GateReport { horizon, threshold: gate.threshold, ..GateReport::default() };
         let shared = Shared {
-            decay: BrierDecay::new(hm.holdout_brier, model.config.drift),
+            decay: BrierDecay::with_null(hm.holdout_brier, hm.holdout_brier_null_ratio, model.config.drift),
+            online: hm.online_recalibrator(),
+            trading_from: None,
+            warm_outcomes: Some(VecDeque::new()),
             model: hm,
             gate,
             fee: model.config.labels.fee,
@@ -348,7 +376,12 @@ pub struct MlEnsemble {
 struct Pending {
     /// Window index of the decision candle.
     index: usize,
+    /// The probability the gate judged (recalibrated): what the Brier decay scores.
     p: f64,
+    /// The static probability: what the online recalibrator observes.
+    p_static: f64,
+    /// Predicted during warm-up: its outcome only warms the recalibrator up.
+    warm: bool,
     passed: bool,
     /// The causal volatility at the decision (the triple barrier's unit).
     vol: f64,
@@ -363,7 +396,8 @@ enum Mode {
 
 impl MlEnsemble {
     /// Feeds a bar from before the traded period: fills the feature window and the drift
-    /// window, predicts nothing and counts nothing. Feed all pairs' warm-up bars in time order;
+    /// window and warms the online recalibrator up on the outcomes of its static predictions;
+    /// decides nothing and counts nothing. Feed all pairs' warm-up bars in time order;
     /// `scale` is the scale of this bar's ticks (it may differ from the traded bars').
     pub fn warm_up(&mut self, bar: &Bar, scale: PriceScale) {
         self.step(bar, scale, Mode::WarmUp);
@@ -386,7 +420,15 @@ impl MlEnsemble {
             shared.report.gap_resets += u64::from(reset);
         }
         let i = self.window.len() - 1;
+        if trading && shared.trading_from.is_none() {
+            shared.trading_from = Some(self.window.close_time(i));
+        }
         self.resolve(&mut shared, i);
+        if trading && let Some(warm) = shared.warm_outcomes.take() {
+            for (p_static, win) in warm {
+                shared.online.observe(p_static, win);
+            }
+        }
         let Some(x) = features::row(&self.window, i) else {
             if trading {
                 shared.report.no_features += 1;
@@ -396,21 +438,29 @@ impl MlEnsemble {
         let time = self.window.close_time(i);
         let mut alarms = shared.drift.alarms_at(time).to_vec();
         shared.drift.rows.push_back((time, x.clone()));
+        let vol = features::NAMES.iter().position(|n| *n == features::VOL_FEATURE).map_or(f64::NAN, |k| x[k]);
         if !trading {
+            // Only rows no fitted part of the model saw warm it up, as in `score_rows`: the
+            // probabilities of training rows are in-sample and too sharp.
+            if shared.model.online.enabled && time >= shared.model.unseen_from {
+                let p = shared.model.predict(&x).p;
+                self.pending.push_back(Pending { index: i, p, p_static: p, warm: true, passed: false, vol });
+            }
             return None;
         }
-        let prediction = shared.model.predict(&x);
+        let fixed = shared.model.predict(&x);
+        let prediction = shared.model.recalibrate(&fixed, &shared.online);
         alarms.extend(shared.decay.alarm());
         let decision = shared.gate.decide(prediction.p, prediction.set, &alarms);
         shared.record(&decision);
-        let vol = features::NAMES.iter().position(|n| *n == features::VOL_FEATURE).map_or(f64::NAN, |k| x[k]);
-        self.pending.push_back(Pending { index: i, p: prediction.p, passed: decision.passed(), vol });
+        let (p, p_static, passed) = (prediction.p, fixed.p, decision.passed());
+        self.pending.push_back(Pending { index: i, p, p_static, warm: false, passed, vol });
         let target = if decision.passed() {
             self.enter(&mut shared, &prediction, now_ns)
         } else {
             self.exit_if_due(&mut shared, now_ns, Some(prediction.set))
         };
-        self.last = Some(Observation { time, prediction, decision });
+        self.last = Some(Observation { time, prediction, p_static, decision });
         target
     }
 
@@ -458,9 +508,10 @@ impl MlEnsemble {
         self.pending.iter_mut().for_each(|p| p.index -= drop);
     }
 
-    /// Labels that end at candle `i` feed the Brier decay and the passed signals' hit rate.
+    /// Labels that end at candle `i` feed the online recalibrator, and those of traded bars the
+    /// Brier decay and the passed signals' hit rate.
     fn resolve(&mut self, shared: &mut Shared, i: usize) {
-        while let Some(&Pending { index: j, p, passed, vol }) = self.pending.front() {
+        while let Some(&Pending { index: j, p, p_static, warm, passed, vol }) = self.pending.front() {
             if j + self.horizon > i {
                 break;
             }
@@ -473,7 +524,25 @@ impl MlEnsemble {
                 }
             };
             let Some(label) = label else { continue };
+            if warm {
+                // As `score_rows`' warm-up: only outcomes known at the first traded decision.
+                let end = w.close_time(j + h);
+                if shared.trading_from.is_none_or(|t0| end <= t0) {
+                    let window = shared.model.online.window;
+                    match shared.warm_outcomes.as_mut() {
+                        Some(buf) => {
+                            buf.push_back((p_static, label.win));
+                            if buf.len() > window {
+                                buf.pop_front();
+                            }
+                        }
+                        None => shared.online.observe(p_static, label.win),
+                    }
+                }
+                continue;
+            }
             shared.decay.push(p, label.win);
+            shared.online.observe(p_static, label.win);
             if passed {
                 shared.report.passed_resolved += 1;
                 shared.report.passed_won += u64::from(label.win);

@@ -94,3 +94,63 @@ fn payoff_is_the_fee_net_gain_at_the_top_over_the_loss_at_the_bottom_of_the_inte
     assert!((b - gain / loss).abs() < 1e-12);
     assert_eq!(cst_ml::strategy::payoff((-0.02, 0.005), fee), 0.0, "an upside below the fees is no edge");
 }
+
+/// With one pair there is no other pair whose outcome a stream could learn late, so the strategy,
+/// fed the candles one by one (those before the split only warm it up), recalibrates exactly as
+/// `score_rows` does on the whole series: the same warm-up on the outcomes of rows the model never
+/// fitted on, the same outcomes observed at the same decisions, the same drift verdicts, bit for bit.
+#[test]
+fn with_one_pair_the_stream_recalibrates_exactly_as_score_rows() {
+    let text = cst_testdata::read_text("kraken/ohlcvt/intraday-2023/h1-15m/ETHUSD_15_2023H1_train.csv.gz");
+    let rows = parse_ohlcvt(&text).unwrap();
+    let rows = &rows[..9_000];
+    let series = Series::from_rows("ETH/USD", Interval::M15, rows);
+    let ds = cst_ml::dataset::Dataset::from_series(&[series], &realdata::labels(&[4]), i64::MIN, i64::MAX);
+    let split = rows[6_000].time;
+    let train: Vec<usize> = (0..ds.len()).filter(|&i| ds.times[i] < split && ds.targets[0].y[i].is_some()).collect();
+    let m = Model::train(&ds, &train, &TrainConfig::small(realdata::labels(&[4])), &mut |_| {}).unwrap();
+    let hm = &m.horizons[0];
+    assert!(hm.online.enabled && hm.unseen_from < split, "recalibrated, with unseen rows before the split");
+    let unseen_known = (0..ds.len()).filter(|&i| ds.times[i] >= hm.unseen_from && ds.times[i] < split).count();
+    assert!(unseen_known < hm.online.window, "the model's window takes every unseen outcome");
+    stream_equals_batch(&m, &ds, rows, split);
+    // A window shorter than the unseen outcomes before the split: the warm-up takes the latest.
+    let mut short = m.clone();
+    short.horizons[0].online.window = unseen_known / 3;
+    short.horizons[0].online.min_outcomes = unseen_known / 6;
+    stream_equals_batch(&short, &ds, rows, split);
+}
+
+fn stream_equals_batch(m: &Model, ds: &cst_ml::dataset::Dataset, rows: &[cst_core::candle::CandleRow], split: i64) {
+    let hm = &m.horizons[0];
+
+    let scored_rows: Vec<usize> = (0..ds.len()).filter(|&i| ds.times[i] >= split).collect();
+    let alarms = cst_ml::evaluation::daily_feature_alarms(ds, &m.drift_refs, m.config.drift, 7);
+    let batch = cst_ml::evaluation::score_rows(hm, ds, 0, &scored_rows, m.config.gate, m.config.drift, &alarms);
+
+    let bars = to_bars(PairId(0), rows, Interval::M15);
+    assert!(bars.rejected.is_empty());
+    let group = MlEnsembleGroup::new("m-test", m, 900, MlEnsembleConfig::default()).unwrap();
+    let mut s = group.strategy("ETH/USD", bars.scale);
+    let mut judged = Vec::new();
+    for bar in &bars.bars {
+        if bar.stamp.exchange_ns / 1_000_000_000 < split {
+            s.warm_up(bar, bars.scale);
+            continue;
+        }
+        s.on_bar(&BarView { bar: *bar, open: 0.0, high: 0.0, low: 0.0, close: 0.0 });
+        judged.extend(s.last().cloned());
+    }
+    assert_eq!(judged.len(), batch.len(), "every scored row is judged");
+    let mut corrected = 0;
+    for (o, b) in judged.iter().zip(&batch) {
+        assert_eq!(o.time, ds.times[b.row]);
+        assert_eq!(o.prediction.p.to_bits(), b.prediction.p.to_bits(), "recalibrated p at {}", o.time);
+        assert_eq!(o.prediction, b.prediction, "at {}", o.time);
+        assert_eq!(o.p_static.to_bits(), hm.predict(&ds.x[b.row]).p.to_bits());
+        assert_eq!(o.decision, b.decision, "at {}", o.time);
+        corrected += usize::from(o.prediction.p != o.p_static);
+    }
+    // Not vacuous: the online correction did move the probabilities.
+    assert!(corrected > judged.len() / 2, "{corrected} of {} corrected", judged.len());
+}

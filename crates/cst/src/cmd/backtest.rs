@@ -227,7 +227,7 @@ pub fn run(home: &HomeArgs, a: BacktestArgs) -> anyhow::Result<ExitCode> {
     };
     let asset_files = if a.asset_pairs.is_empty() { default_asset_pairs()? } else { a.asset_pairs.clone() };
     let insts = instruments(&asset_files, &a.pairs)?;
-    let loaded = load(&a, home, ml.as_ref().map_or(0, MlPlan::warm_up_secs))?;
+    let loaded = load(&a, home, ml.as_ref().map_or(0, |p| p.warm_up_secs(a.pairs.len())))?;
     let series = loaded.traded;
     let bars = merge(&series.iter().map(|s| s.bars.as_slice()).collect::<Vec<_>>());
     let scales: Vec<_> = series.iter().map(|s| s.scale).collect();

@@ -1,8 +1,8 @@
 //! The `ml-ensemble` strategy for `cst backtest` and `cst run`: loads a registered model (hash,
 //! format and feature names verified), and builds one warmed-up strategy per pair. Warm-up candles
-//! are those before the traded period: the feature window and the drift window (as long as
-//! `cst signals` uses) are filled from them, so the first traded bar is judged as `cst signals`
-//! judges it.
+//! are those before the traded period, as many days as `cst signals` loads before `--from`: the
+//! feature window, the drift window and the online recalibrator's window of resolved outcomes are
+//! filled from them, so the first traded bar is judged as `cst signals` judges it.
 
 use crate::cmd::backtest::parse_time;
 use crate::runtime::trader::StrategyFactory;
@@ -16,6 +16,7 @@ use cst_core::interval::Interval;
 use cst_core::pair::Pair;
 use cst_core::strategy::{Strategy, StrategyFile, StrategySpec};
 use cst_ml::artifact::ModelFile;
+use cst_ml::evaluation;
 use cst_ml::features::{self, WARMUP};
 use cst_ml::gate::Gate;
 use cst_ml::strategy::{MlEnsemble, MlEnsembleConfig, MlEnsembleGroup};
@@ -75,9 +76,12 @@ impl MlPlan {
         Ok(plan)
     }
 
-    /// Seconds of candles before `from` the strategy wants: the drift window and a feature window.
-    pub fn warm_up_secs(&self) -> i64 {
-        self.config.drift_window_days * 86_400 + WARMUP as i64 * self.interval.secs()
+    /// Seconds of candles before `from` the strategy wants for `pairs` pairs: the longer of the
+    /// drift window and the online recalibrator's window of outcomes (exactly the days
+    /// `cst evaluate` / `cst signals` load before `--from`), and a feature window before that.
+    pub fn warm_up_secs(&self, pairs: usize) -> i64 {
+        let recal_days = evaluation::warm_up_days(&self.file.body.model.horizons, pairs, self.interval.secs());
+        self.config.drift_window_days.max(recal_days) * 86_400 + WARMUP as i64 * self.interval.secs()
     }
 
     /// Reads the warm-up candles of every pair from the store (open times in
@@ -89,7 +93,7 @@ impl MlPlan {
             self.warm_up = vec![Vec::new(); pairs.len()];
             return Ok(());
         };
-        let lo = cst_core::time::Timestamp::from_secs(from.as_secs() - self.warm_up_secs())?;
+        let lo = cst_core::time::Timestamp::from_secs(from.as_secs() - self.warm_up_secs(pairs.len()))?;
         let mut out = Vec::new();
         for pair in pairs {
             let rows = store.candles(pair, self.interval, Some(lo), Some(from)).await?;
