@@ -259,7 +259,7 @@ pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], fa
         models: models(s, &names),
         counters: Counters {
             orders_placed: s.counts.orders,
-            orders_cancelled: 0,
+            orders_cancelled: s.counts.cancels,
             fills: s.counts.fills,
             signals: s.signals_total,
         },

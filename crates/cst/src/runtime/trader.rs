@@ -62,6 +62,8 @@ pub struct TradeCounts {
     pub risk_refused: u64,
     /// Orders the execution policy refused.
     pub execution_refused: u64,
+    /// Cancels sent to the venue (pause, flatten, a changed target).
+    pub cancels: u64,
 }
 
 /// Engine plus venue, with journaling.
@@ -290,7 +292,10 @@ impl Trader {
                             self.venue.resubmit(order, now_ns, &mut self.events);
                         }
                     }
-                    Action::Cancel(id) => self.venue.cancel(id, now_ns, &mut self.events),
+                    Action::Cancel(id) => {
+                        self.counts.cancels += 1;
+                        self.venue.cancel(id, now_ns, &mut self.events);
+                    }
                     Action::RiskRefused(_) => self.counts.risk_refused += 1,
                     Action::ExecutionRefused(_) => self.counts.execution_refused += 1,
                     Action::Kill(_) => {
@@ -529,6 +534,29 @@ mod tests {
         }
         batches.extend(t.take_batch());
         (batches, t.equity(), t.engine().signals().total())
+    }
+
+    #[test]
+    fn pausing_with_a_buy_working_cancels_it_and_counts_the_cancel() {
+        let (spec, pairs, replay) = setup();
+        let mut t = Trader::new(&spec, pairs, 0).unwrap();
+        let mut bars = replay.bars.iter();
+        // Step until the engine has an entry working (decided on a bar, fills on the next one).
+        for bar in bars.by_ref() {
+            t.step(bar);
+            if !t.engine().working_orders().is_empty() {
+                break;
+            }
+        }
+        assert!(!t.engine().working_orders().is_empty(), "sma-cross enters somewhere in Q1 2023");
+        assert_eq!(t.counts().cancels, 0);
+        t.apply_control(OperatorAction::Pause, "pause", "drill");
+        if let Some(bar) = bars.next() {
+            t.step(bar);
+        }
+        assert_eq!(t.counts().cancels, 1, "the working entry was cancelled, not filled");
+        assert!(t.engine().working_orders().is_empty());
+        assert!(t.engine().ledger().positions()[0].qty.is_zero(), "the cancelled entry never filled");
     }
 
     #[test]
