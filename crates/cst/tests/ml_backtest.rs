@@ -19,22 +19,11 @@ use cst_store::Store;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+
+mod ml_support;
+use ml_support::{cst, import_15m, train_json};
 
 const PAIRS: &str = "XBT/USD,ETH/USD";
-
-fn cst(home: &Path, args: &[&str]) -> (i32, String, String) {
-    let url = format!("sqlite:{}", home.join("cst.sqlite").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_cst"))
-        .arg("--home")
-        .arg(home)
-        .args(["--store", &url])
-        .args(args)
-        .output()
-        .expect("run cst");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-}
 
 fn asset_pairs() -> String {
     let y2025 = cst_testdata::path("kraken/rest-capture-2025/spot/http_asset_pairs.json");
@@ -43,20 +32,13 @@ fn asset_pairs() -> String {
 }
 
 fn import(home: &Path) {
-    let dir = cst_testdata::shared_data_dir().join("kraken/ohlcvt/intraday-2023/h1-15m");
-    for f in ["XBTUSD_15_2023H1_train.csv.gz", "ETHUSD_15_2023H1_train.csv.gz"] {
-        let (code, _, err) = cst(home, &["data", "import", dir.join(f).to_str().unwrap()]);
-        assert_eq!(code, 0, "{err}");
-    }
+    import_15m(home, &["XBTUSD_15_2023H1_train.csv.gz", "ETHUSD_15_2023H1_train.csv.gz"]);
 }
 
 fn train(home: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["train", "--pairs", PAIRS, "--interval", "15m", "--size", "small", "--folds", "4", "--json"];
+    let mut args = vec!["--pairs", PAIRS, "--interval", "15m", "--size", "small", "--folds", "4"];
     args.extend_from_slice(extra);
-    let (code, out, err) = cst(home, &args);
-    assert_eq!(code, 0, "train failed: {err}");
-    let v: Value = serde_json::from_str(out.trim()).unwrap();
-    v["model_id"].as_str().unwrap().to_string()
+    train_json(home, &args)
 }
 
 /// Runs the backtest and returns `report.json` (parsed) and its exact text.

@@ -6,63 +6,26 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
+
+mod ml_support;
+use ml_support::{cst, import_15m, train_json};
 
 const PAIRS: &str = "XBT/USD,SOL/USD";
-
-fn cst(home: &Path, args: &[&str]) -> (i32, String, String) {
-    let url = format!("sqlite:{}", home.join("cst.sqlite").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_cst"))
-        .arg("--home")
-        .arg(home)
-        .args(["--store", &url])
-        .args(args)
-        .output()
-        .expect("run cst");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
-}
 
 /// A store with 2023H1 XBT/USD and SOL/USD 15m candles.
 fn home_with_candles() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
-    let dir = cst_testdata::shared_data_dir().join("kraken/ohlcvt/intraday-2023/h1-15m");
-    for f in ["XBTUSD_15_2023H1_train.csv.gz", "SOLUSD_15_2023H1_train.csv.gz"] {
-        let (code, _, err) = cst(home.path(), &["data", "import", dir.join(f).to_str().unwrap()]);
-        assert_eq!(code, 0, "{err}");
-    }
+    import_15m(home.path(), &["XBTUSD_15_2023H1_train.csv.gz", "SOLUSD_15_2023H1_train.csv.gz"]);
     home
 }
 
 /// A small model trained on January and February 2023.
 fn train(home: &Path, seed: &str) -> String {
     let fees = cst_testdata::path("kraken/rest-capture-2025/spot/http_asset_pairs.json");
-    let (code, out, err) = cst(
-        home,
-        &[
-            "train",
-            "--pairs",
-            PAIRS,
-            "--horizons",
-            "4",
-            "--from",
-            "2023-01-01",
-            "--to",
-            "2023-03-01",
-            "--size",
-            "small",
-            "--folds",
-            "4",
-            "--seed",
-            seed,
-            "--json",
-            "--asset-pairs",
-            fees.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "train failed: {err}");
-    let v: Value = serde_json::from_str(out.trim()).unwrap();
-    v["model_id"].as_str().unwrap().to_string()
+    #[rustfmt::skip]
+    let args = ["--pairs", PAIRS, "--horizons", "4", "--from", "2023-01-01", "--to", "2023-03-01",
+        "--size", "small", "--folds", "4", "--seed", seed, "--asset-pairs", fees.to_str().unwrap()];
+    train_json(home, &args)
 }
 
 /// `cst models shadow` over 2023-03-01..2023-03-15 with `extra` arguments: exit code and JSON.
