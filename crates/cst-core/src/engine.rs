@@ -313,18 +313,17 @@ impl Engine {
             None => f.reference_price,
         };
         self.attribution.on_fill(f, decision);
-        if self.guard.kill_switch().level() == KillLevel::Flatten
-            && self.ledger.positions().iter().all(|p| p.qty.is_zero())
+        if self.guard.kill_switch().level() == KillLevel::Flatten {
+            self.complete_flatten_if_flat("all positions closed", f.stamp.exchange_ns, out);
+        }
+    }
+
+    /// A flatten is complete once nothing is held: the switch then moves on to Halt.
+    fn complete_flatten_if_flat(&mut self, reason: &str, at_ns: i64, out: &mut Vec<Action>) {
+        if self.ledger.positions().iter().all(|p| p.qty.is_zero())
+            && let Some(t) = self.guard.escalate(KillLevel::Halt, "flatten-complete", reason.into(), at_ns)
         {
-            let t = self.guard.escalate(
-                KillLevel::Halt,
-                "flatten-complete",
-                "all positions closed".into(),
-                f.stamp.exchange_ns,
-            );
-            if let Some(t) = t {
-                out.push(Action::Kill(t));
-            }
+            out.push(Action::Kill(t));
         }
     }
 
@@ -372,12 +371,7 @@ impl Engine {
             self.flatten(out);
             // Nothing held: no closing fill will ever arrive to complete the flatten, so it is
             // complete now (otherwise the switch would sit at Flatten forever).
-            if self.ledger.positions().iter().all(|p| p.qty.is_zero()) {
-                let t = self.guard.escalate(KillLevel::Halt, "flatten-complete", "nothing held".into(), at_ns);
-                if let Some(t) = t {
-                    out.push(Action::Kill(t));
-                }
-            }
+            self.complete_flatten_if_flat("nothing held", at_ns, out);
         }
     }
 
@@ -486,6 +480,11 @@ impl Engine {
     /// The strategy names.
     pub fn strategy_names(&self) -> Vec<String> {
         self.strategies.iter().map(Strategy::name).collect()
+    }
+
+    /// The model version behind each pair's strategy (`None` for rules).
+    pub fn strategy_versions(&self) -> Vec<Option<String>> {
+        self.strategies.iter().map(Strategy::version).collect()
     }
 
     /// Unit notional used for the alpha (signal) leg of attribution.

@@ -239,6 +239,8 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 pub struct MlEnsembleGroup {
     shared: Arc<Mutex<Shared>>,
     name: String,
+    /// The model's registry id.
+    id: String,
     horizon: usize,
     interval_secs: i64,
 }
@@ -290,6 +292,7 @@ impl MlEnsembleGroup {
         Ok(Self {
             shared: Arc::new(Mutex::new(shared)),
             name: format!("ml-ensemble({id},h={horizon})"),
+            id: id.to_string(),
             horizon,
             interval_secs,
         })
@@ -299,6 +302,7 @@ impl MlEnsembleGroup {
     pub fn strategy(&self, pair: &str, scale: PriceScale) -> MlEnsemble {
         MlEnsemble {
             name: self.name.clone(),
+            id: self.id.clone(),
             shared: self.shared.clone(),
             scale,
             horizon: self.horizon,
@@ -359,6 +363,7 @@ fn empty_series(pair: &str, interval_secs: i64) -> Series {
 #[derive(Debug)]
 pub struct MlEnsemble {
     name: String,
+    id: String,
     shared: Arc<Mutex<Shared>>,
     scale: PriceScale,
     horizon: usize,
@@ -590,6 +595,10 @@ pub fn payoff((lo, hi): (f64, f64), fee: Fee) -> f64 {
 impl SignalModel for MlEnsemble {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn version(&self) -> Option<&str> {
+        Some(&self.id)
     }
 
     fn on_bar(&mut self, bar: &BarView) -> Option<Target> {

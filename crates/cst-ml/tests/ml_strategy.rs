@@ -42,6 +42,7 @@ fn a_missing_candle_empties_the_window_and_no_feature_row_spans_it() {
     let config = MlEnsembleConfig { drift_window_days: 1, ..MlEnsembleConfig::default() };
     let group = MlEnsembleGroup::new("m-test", &m, 900, config).unwrap();
     let mut s = group.strategy("ETH/USD", bars.scale);
+    assert_eq!(s.version(), Some("m-test"), "the strategy names the exact model (its registry id)");
     let series = Series::from_rows("ETH/USD", Interval::M15, slice);
     let mut judged_at = Vec::new();
     for (k, bar) in bars.bars.iter().enumerate() {

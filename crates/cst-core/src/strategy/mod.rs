@@ -49,6 +49,10 @@ pub struct BarView {
 pub trait SignalModel: Send {
     /// A stable name for reports.
     fn name(&self) -> &str;
+    /// The exact model behind it (a registry id or content hash), when it has one.
+    fn version(&self) -> Option<&str> {
+        None
+    }
     /// Sees every bar of its pair; returns a target with calibrated confidence when it has a view.
     fn on_bar(&mut self, bar: &BarView) -> Option<Target>;
 }
@@ -105,6 +109,14 @@ impl Strategy {
             Strategy::RsiReversion(_) => "rsi-reversion".to_string(),
             Strategy::Breakout(_) => "breakout".to_string(),
             Strategy::Model(m) => format!("model:{}", m.name()),
+        }
+    }
+
+    /// The model version of a model strategy; `None` for rule strategies.
+    pub fn version(&self) -> Option<String> {
+        match self {
+            Strategy::Model(m) => m.version().map(str::to_string),
+            _ => None,
         }
     }
 

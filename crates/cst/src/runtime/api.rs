@@ -137,17 +137,17 @@ fn signals(s: &EngineStatus, names: &[String]) -> Vec<SignalView> {
         .collect()
 }
 
-/// One entry per distinct strategy, with the pairs it drives. Rule strategies have no model
-/// version; a model strategy reports its registry id (content-derived, so it names the exact
-/// model bytes).
+/// One entry per distinct strategy, with the pairs it drives. Rule strategies report `rule`; a
+/// model strategy reports the version it carries (for `ml-ensemble`, the registry id, which is
+/// content-derived and so names the exact model bytes).
 fn models(s: &EngineStatus, names: &[String]) -> Vec<ModelStatus> {
     let mut out: Vec<ModelStatus> = Vec::new();
-    for (name, pair) in s.strategies.iter().zip(names) {
+    for ((name, version), pair) in s.strategies.iter().zip(&s.strategy_versions).zip(names) {
         match out.iter_mut().find(|m| m.name == *name) {
             Some(m) => m.pairs.push(pair.clone()),
             None => out.push(ModelStatus {
                 name: name.clone(),
-                version: model_version(name),
+                version: version.clone().unwrap_or_else(|| "rule".to_string()),
                 pairs: vec![pair.clone()],
                 trained_at: None,
                 status: if s.paused { "paused" } else { "active" }.to_string(),
@@ -156,18 +156,6 @@ fn models(s: &EngineStatus, names: &[String]) -> Vec<ModelStatus> {
         }
     }
     out
-}
-
-/// `rule` for rule strategies; the registry id for `model:ml-ensemble(<id>,h=<h>)`; `unknown`
-/// for another model strategy.
-fn model_version(name: &str) -> String {
-    let Some(model) = name.strip_prefix("model:") else { return "rule".to_string() };
-    model
-        .split_once('(')
-        .and_then(|(_, args)| args.split([',', ')']).next())
-        .filter(|id| !id.is_empty())
-        .unwrap_or("unknown")
-        .to_string()
 }
 
 /// The drawdown at which the guard stops new exposure: `max_drawdown`, else the lowest
@@ -341,17 +329,5 @@ impl ApiAgent {
         let shutdown = async move { stopped(&mut stop).await };
         cst_server::serve(listener, cst_server::router(self.parts), shutdown).await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::model_version;
-
-    #[test]
-    fn a_model_strategy_reports_its_registry_id_and_a_rule_strategy_reports_rule() {
-        assert_eq!(model_version("model:ml-ensemble(m-9063dcb4c347b6e1,h=4)"), "m-9063dcb4c347b6e1");
-        assert_eq!(model_version("sma-cross(10,30)"), "rule");
-        assert_eq!(model_version("model:custom"), "unknown");
     }
 }

@@ -74,6 +74,8 @@ pub struct EngineStatus {
     pub signals_total: u64,
     /// Strategy name per pair (same order as `positions`).
     pub strategies: Vec<String>,
+    /// Model version per pair's strategy (`None` for rules; same order as `positions`).
+    pub strategy_versions: Vec<Option<String>>,
     /// The risk guard's configured limits.
     pub limits: cst_core::risk::RiskLimits,
     /// Equity at the start of the UTC day (base of the daily loss limit).
@@ -322,6 +324,7 @@ fn status_of(trader: &Trader, feed: &Feed) -> EngineStatus {
         signals: engine.signals().iter().cloned().collect(),
         signals_total: engine.signals().total(),
         strategies: engine.strategy_names(),
+        strategy_versions: engine.strategy_versions(),
         limits: engine.guard().limits().clone(),
         day_start_equity: trader.day_start_equity(),
     }
