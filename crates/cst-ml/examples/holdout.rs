@@ -2,7 +2,8 @@
 //! 2023-01-01 --to 2023-06-01` (its final fit; the walk-forward it also runs does not change the
 //! model) followed by `cst evaluate --from 2023-06-01 --to 2023-07-01`: candles before June serve
 //! only as feature, drift and recalibration warm-up.
-//! `cargo run --release -p cst-ml --example holdout`.
+//! `cargo run --release -p cst-ml --example holdout [-- OPTIONS]`, with the recipe options of the
+//! `walkforward` example (`online=`, `mix=`, `uniq=`, `calib=`, ...) and `short-warmup`.
 
 use cst_core::candle::CandleRow;
 use cst_core::instrument::InstrumentSet;
@@ -14,6 +15,9 @@ use cst_ml::labels::{Fee, LabelKind, Side};
 use cst_ml::pipeline::{Model, TrainConfig, labelled_rows};
 use cst_ml::series::{Series, parse_ohlcvt};
 use cst_ml::walkforward::WalkForwardConfig;
+
+#[path = "common/recipe.rs"]
+mod recipe;
 
 const TRAIN_FROM: i64 = 1_672_531_200; // 2023-01-01
 const SPLIT: i64 = 1_685_577_600; // 2023-06-01
@@ -50,7 +54,9 @@ fn main() {
     .expect("pairs");
     let fee = Fee::entry_tier(set.get("XBT/USD").or_else(|| set.iter().next()).expect("a pair"));
     let labels = LabelConfig { horizons: vec![1, 4, 16], fee, side: Side::Long, kind: LabelKind::NetDirection };
-    let cfg = TrainConfig::full(labels.clone());
+    let mut cfg = TrainConfig::full(labels.clone());
+    recipe::apply(&mut cfg);
+    eprintln!("online {:?} calib {:?}", cfg.online, cfg.calibration);
     let step = Interval::M15.secs();
     let train = Dataset::from_series(&series(TRAIN_FROM - WARMUP as i64 * step, SPLIT), &labels, TRAIN_FROM, SPLIT);
     let t0 = std::time::Instant::now();
@@ -59,7 +65,7 @@ fn main() {
     let days = WalkForwardConfig::default().drift_window_days;
     // Warm-up: the drift window, or as many days as the recalibrator's window of outcomes spans
     // (the recalibrator itself takes only rows the model never fitted on).
-    let warm_days = if std::env::args().any(|a| a == "short-warmup") {
+    let warm_days = if recipe::flag("short-warmup") {
         days
     } else {
         evaluation::warm_up_days(&model.horizons, pairs.len(), step).max(days)
@@ -74,7 +80,7 @@ fn main() {
         let scored = evaluation::score_rows(hm, &ds, k, &labelled, cfg.gate, cfg.drift, &alarms);
         let r = evaluation::report(hm, &ds, k, &scored);
         eprintln!(
-            "SUMMARY h={} n={} auc={:.3} brier={:.4} (no-skill {:.4}) log_loss={:.3} ece={:.4} cov={:.3} aci={:.3} gate={} drift_refusals={}",
+            "SUMMARY h={} n={} auc={:.3} brier={:.4} (no-skill {:.4}) log_loss={:.3} ece={:.4} ece_90={:.4?} cov={:.3} aci={:.3} gate={} drift_refusals={}",
             r.horizon,
             r.n,
             r.auc,
@@ -82,6 +88,7 @@ fn main() {
             r.brier_base_rate,
             r.log_loss,
             r.ece,
+            r.ece_interval,
             r.coverage,
             r.coverage_aci,
             r.gate.passed,

@@ -6,7 +6,8 @@
 //!   (2023-01 → 2023-03), so choices are made without touching the reported folds;
 //! - `small`: the small training configuration; `short`: label short trades;
 //! - `h=16` (or `h=1,4`): horizons; `online=off|platt|intercept`; `window=N`; `prior=X`;
-//!   `mix=off` (the corrected probability alone, not mixed with the static one);
+//!   `mix=on` (the corrected probability mixed with the static one); `uniq=on` (each resolved
+//!   outcome weighs 1/h in the recalibrator instead of 1);
 //!   `calib=isotonic|platt`; `per-regime` (one static calibrator per volatility regime);
 //! - `features=core`: an experiment, not the shipped recipe: the rows' features replaced by the
 //!   issue-4 pipeline `cst_core::features` (base block + 1h context + regime one-hot + gap count;
@@ -17,7 +18,6 @@ use cst_core::CandleRow;
 use cst_core::features::{FeatureConfig, compute};
 use cst_core::instrument::InstrumentSet;
 use cst_core::interval::Interval;
-use cst_ml::calibration::Method;
 use cst_ml::dataset::{Dataset, LabelConfig};
 use cst_ml::labels::{Fee, LabelKind, Side};
 use cst_ml::pipeline::{TrainConfig, labelled_rows};
@@ -25,13 +25,9 @@ use cst_ml::series::{Series, parse_ohlcvt};
 use cst_ml::validation::{self, Timing};
 use cst_ml::walkforward::{self, WalkForwardConfig};
 
-fn arg(name: &str) -> Option<String> {
-    std::env::args().find_map(|a| a.strip_prefix(&format!("{name}=")).map(str::to_string))
-}
-
-fn flag(name: &str) -> bool {
-    std::env::args().any(|a| a == name)
-}
+#[path = "common/recipe.rs"]
+mod recipe;
+use recipe::{arg, flag};
 
 fn main() {
     let side = if flag("short") { Side::Short } else { Side::Long };
@@ -61,25 +57,7 @@ fn main() {
         arg("h").map_or(vec![1, 4, 16], |h| h.split(',').map(|v| v.parse().expect("h")).collect());
     let labels = LabelConfig { horizons, fee, side, kind: LabelKind::NetDirection };
     let mut cfg = if flag("small") { TrainConfig::small(labels.clone()) } else { TrainConfig::full(labels.clone()) };
-    match arg("online").as_deref() {
-        Some("off") => cfg.online.enabled = false,
-        Some("intercept") => cfg.online.fit_slope = false,
-        Some("platt") | None => {}
-        Some(o) => panic!("online={o}?"),
-    }
-    if let Some(w) = arg("window") {
-        cfg.online.window = w.parse().expect("window");
-    }
-    if arg("mix").as_deref() == Some("off") {
-        cfg.online.mix_with_static = false;
-    }
-    if let Some(p) = arg("prior") {
-        cfg.online.prior = p.parse().expect("prior");
-    }
-    if arg("calib").as_deref() == Some("platt") {
-        cfg.calibration = Method::Platt;
-    }
-    cfg.calibrate_per_regime = flag("per-regime");
+    recipe::apply(&mut cfg);
     let wf = WalkForwardConfig::default();
     let mut ds = Dataset::from_series(&series, &labels, i64::MIN, i64::MAX);
     if flag("dev") {
@@ -118,12 +96,13 @@ fn main() {
     for h in &rep.horizons {
         let drift = h.refusals.get("drift").copied().unwrap_or(0);
         eprintln!(
-            "SUMMARY h={} n={} auc={:.3} brier={:.4} ece={:.4} cov={:.3} cov_regime={:?} aci={:.3} gate={} drift_refusals={}",
+            "SUMMARY h={} n={} auc={:.3} brier={:.4} ece={:.4} ece_90={:.4?} cov={:.3} cov_regime={:?} aci={:.3} gate={} drift_refusals={}",
             h.horizon,
             h.n,
             h.auc,
             h.brier,
             h.ece,
+            h.ece_interval,
             h.coverage,
             h.coverage_by_regime,
             h.coverage_aci,

@@ -20,6 +20,9 @@ pub const ECE_BINS: usize = 10;
 /// Gated signals below which the hit rate is reported as not meaningful.
 pub const MIN_GATED: usize = 30;
 const DAY_SECS: i64 = 86_400;
+/// Bootstrap resamples of the ECE interval, and their fixed seed (reports are deterministic).
+const ECE_RESAMPLES: usize = 1_000;
+const ECE_SEED: u64 = 0x00EC_E000;
 
 /// What the gate let through and how it fared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +56,11 @@ pub struct HorizonReport {
     pub log_loss: f64,
     /// Expected calibration error over [`ECE_BINS`] bins.
     pub ece: f64,
+    /// 90% interval of the ECE from a bootstrap over whole UTC days of decisions
+    /// ([`metrics::ece_block_interval`], 1,000 resamples, fixed seed); absent with fewer than 10
+    /// days. Reports made before it have none.
+    #[serde(default)]
+    pub ece_interval: Option<(f64, f64)>,
     /// Reliability table.
     pub reliability: Vec<ReliabilityBin>,
     /// Conformal coverage of the win/lose set.
@@ -227,6 +235,7 @@ pub fn report(m: &HorizonModel, ds: &Dataset, target: usize, scored: &[Scored]) 
     let t = &ds.targets[target];
     let p: Vec<f64> = scored.iter().map(|s| s.prediction.p).collect();
     let y: Vec<bool> = scored.iter().map(|s| t.y[s.row].unwrap_or(false)).collect();
+    let days: Vec<i64> = scored.iter().map(|s| ds.times[s.row].div_euclid(DAY_SECS)).collect();
     let base_rate = metrics::mean(y.iter().map(|&v| f64::from(u8::from(v))));
     let covered = |s: &Scored| s.prediction.set.covers(t.y[s.row].unwrap_or(false));
     let share = |f: &dyn Fn(&Scored) -> bool, set: &[&Scored]| {
@@ -249,6 +258,7 @@ pub fn report(m: &HorizonModel, ds: &Dataset, target: usize, scored: &[Scored]) 
         brier_base_rate: base_rate * (1.0 - base_rate),
         log_loss: metrics::log_loss(&p, &y),
         ece: metrics::ece(&p, &y, ECE_BINS),
+        ece_interval: metrics::ece_block_interval(&p, &y, &days, ECE_BINS, ECE_RESAMPLES, 0.90, ECE_SEED),
         reliability: metrics::reliability(&p, &y, ECE_BINS),
         coverage: share(&covered, &all).unwrap_or(0.0),
         coverage_nominal: m.conformal.level,

@@ -1,6 +1,8 @@
 //! Probability scores: Brier, log loss, AUC, expected calibration error and the reliability table.
 
+use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 const EPS: f64 = 1e-12;
 
@@ -80,6 +82,52 @@ pub fn reliability(p: &[f64], y: &[bool], bins: usize) -> Vec<ReliabilityBin> {
 pub fn ece(p: &[f64], y: &[bool], bins: usize) -> f64 {
     let n = p.len().max(1) as f64;
     reliability(p, y, bins).iter().map(|b| b.n as f64 / n * (b.mean_p - b.freq).abs()).sum()
+}
+
+/// A `level` (e.g. 0.90) interval of the ECE from a bootstrap that resamples whole blocks of rows
+/// (`block[i]` names row i's block, e.g. its UTC day) rather than single rows: rows of one day
+/// share overlapping label windows and co-moving pairs, so resampling rows alone would pretend
+/// there is far more independent evidence than there is. `None` with fewer than 10 blocks. A
+/// resample's ECE carries its own sampling noise on top of the miscalibration, so the interval
+/// leans high; it says how far the point value could move with another month like this one.
+/// Deterministic for a given `seed`.
+pub fn ece_block_interval(
+    p: &[f64],
+    y: &[bool],
+    block: &[i64],
+    bins: usize,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let bins = bins.max(1);
+    // Per block, per bin: (rows, sum of p, wins).
+    let mut sums: BTreeMap<i64, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    for ((&p, &y), &b) in p.iter().zip(y).zip(block) {
+        let k = ((p * bins as f64) as usize).min(bins - 1);
+        let cell = &mut sums.entry(b).or_insert_with(|| vec![(0.0, 0.0, 0.0); bins])[k];
+        *cell = (cell.0 + 1.0, cell.1 + p, cell.2 + f64::from(u8::from(y)));
+    }
+    let blocks: Vec<Vec<(f64, f64, f64)>> = sums.into_values().collect();
+    if blocks.len() < 10 || resamples == 0 {
+        return None;
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut eces: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let mut acc = vec![(0.0, 0.0, 0.0); bins];
+            for _ in 0..blocks.len() {
+                for (a, c) in acc.iter_mut().zip(&blocks[rng.below(blocks.len())]) {
+                    *a = (a.0 + c.0, a.1 + c.1, a.2 + c.2);
+                }
+            }
+            let n: f64 = acc.iter().map(|a| a.0).sum();
+            acc.iter().filter(|a| a.0 > 0.0).map(|a| (a.1 - a.2).abs() / n.max(1.0)).sum()
+        })
+        .collect();
+    eces.sort_by(f64::total_cmp);
+    let at = |q: f64| eces[((q * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+    Some((at((1.0 - level) / 2.0), at(1.0 - (1.0 - level) / 2.0)))
 }
 
 /// Weighted mean; 0 for an empty input.

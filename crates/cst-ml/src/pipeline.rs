@@ -311,7 +311,7 @@ impl HorizonModel {
 
     /// A fresh online recalibrator with this model's settings.
     pub fn online_recalibrator(&self) -> OnlineRecalibrator {
-        OnlineRecalibrator::new(self.online)
+        OnlineRecalibrator::new(self.online, self.horizon)
     }
 
     /// The prediction after the online correction: the probability goes through `online`; the

@@ -3,11 +3,10 @@
 //! recalibrator keeps the latest `window` resolved (static probability, outcome) pairs and maps each
 //! new static probability through a Platt correction fitted on them:
 //! `p' = sigmoid(a · logit(p) + b)`, shrunk towards the identity (a = 1, b = 0) by a small ridge
-//! penalty so a short or one-sided window cannot swing it. The corrected and the static
-//! probability are then mixed by Bayesian model averaging over the same window: each weighted by
-//! exp(−its prequential log loss), the corrected one scored with the map as it stood before each
-//! outcome was known. Where the static map is still right (a calibrator fitted just before the
-//! period) the mix stays with it; where it went stale, the correction takes over.
+//! penalty so a short or one-sided window cannot swing it. Optionally (`mix_with_static`, off by
+//! default) the corrected and the static probability are mixed by Bayesian model averaging over
+//! the same window: each weighted by exp(−its prequential log loss), the corrected one scored with
+//! the map as it stood before each outcome was known.
 //!
 //! Why: the static calibrator is fitted once on a block before the model's deployment; when the
 //! market's behaviour at a given feature level changes (2023 Q2: calm rows moved more than the calm
@@ -42,9 +41,21 @@ pub struct OnlineConfig {
     /// Refit after this many new outcomes (1 = after every outcome).
     pub refit_every: usize,
     /// Mix the corrected and the static probability by their prequential log loss on the window
-    /// (Bayesian model averaging of the two); otherwise the corrected probability alone.
+    /// (Bayesian model averaging of the two); otherwise the corrected probability alone. Off by
+    /// default: re-measured on the development folds after the warm-up fix, the mix made horizon 16
+    /// worse (ECE 0.0326 against 0.0258 for the correction alone; BENCHMARKS.md).
     #[serde(default)]
     pub mix_with_static: bool,
+    /// Weigh each resolved outcome by its label's uniqueness, 1/h for a horizon-`h` label, in the
+    /// fit, in the mix and in `min_outcomes`. Consecutive horizon-`h` labels share `h − 1` candles
+    /// of their forward window, so `n` resolved rows carry about `n / h` independent outcomes;
+    /// counted as `n`, a few days of one market move look like thousands of observations, the fit
+    /// overrides the ridge prior and the mix swings to whichever map the latest move favoured.
+    /// Off by default: on the development folds it made horizon 16 worse (ECE 0.0450 against
+    /// 0.0326), because there the static map's error persisted for weeks and the stronger shrinkage
+    /// only slowed the correction (BENCHMARKS.md).
+    #[serde(default)]
+    pub uniqueness_weighting: bool,
 }
 
 impl Default for OnlineConfig {
@@ -56,7 +67,8 @@ impl Default for OnlineConfig {
             fit_slope: true,
             prior: 10.0,
             refit_every: 5,
-            mix_with_static: true,
+            mix_with_static: false,
+            uniqueness_weighting: false,
         }
     }
 }
@@ -72,6 +84,8 @@ impl OnlineConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnlineRecalibrator {
     cfg: OnlineConfig,
+    /// Weight of one resolved outcome: 1/h with uniqueness weighting, else 1.
+    unit: f64,
     /// Resolved (logit of the static probability, outcome).
     recent: VecDeque<(f64, bool)>,
     /// Prequential log loss of each resolved outcome: (static, corrected as it stood before the
@@ -85,10 +99,12 @@ pub struct OnlineRecalibrator {
 }
 
 impl OnlineRecalibrator {
-    /// Starts at the identity map with no outcomes.
-    pub fn new(cfg: OnlineConfig) -> Self {
+    /// Starts at the identity map with no outcomes, for a model whose labels span `horizon` candles.
+    pub fn new(cfg: OnlineConfig, horizon: usize) -> Self {
+        let unit = if cfg.uniqueness_weighting { 1.0 / horizon.max(1) as f64 } else { 1.0 };
         Self {
             cfg,
+            unit,
             recent: VecDeque::with_capacity(cfg.window + 1),
             losses: VecDeque::with_capacity(cfg.window + 1),
             a: 1.0,
@@ -105,7 +121,7 @@ impl OnlineRecalibrator {
         if !self.cfg.enabled {
             return;
         }
-        let loss = (log_loss(p_static, win), log_loss(self.corrected(p_static), win));
+        let loss = (self.unit * log_loss(p_static, win), self.unit * log_loss(self.corrected(p_static), win));
         self.recent.push_back((logit(p_static), win));
         self.losses.push_back(loss);
         self.loss_sums = (self.loss_sums.0 + loss.0, self.loss_sums.1 + loss.1);
@@ -116,7 +132,7 @@ impl OnlineRecalibrator {
             }
         }
         self.since_fit += 1;
-        if self.recent.len() >= self.cfg.min_outcomes && self.since_fit >= self.cfg.refit_every.max(1) {
+        if self.enough() && self.since_fit >= self.cfg.refit_every.max(1) {
             self.refit();
         }
     }
@@ -132,7 +148,12 @@ impl OnlineRecalibrator {
     }
 
     fn active(&self) -> bool {
-        self.cfg.enabled && self.recent.len() >= self.cfg.min_outcomes
+        self.cfg.enabled && self.enough()
+    }
+
+    /// Enough (uniqueness-weighted) outcomes to apply a correction.
+    fn enough(&self) -> bool {
+        self.recent.len() as f64 * self.unit >= self.cfg.min_outcomes as f64
     }
 
     /// The recalibrated probability of a static probability, clipped to [0.001, 0.999] like the
@@ -179,7 +200,8 @@ impl OnlineRecalibrator {
             for &(z, y) in &self.recent {
                 let p = sigmoid(a * z + b);
                 let r = p - f64::from(u8::from(y));
-                let v = p * (1.0 - p) + 1e-12;
+                let v = self.unit * (p * (1.0 - p) + 1e-12);
+                let r = self.unit * r;
                 ga += r * z;
                 gb += r;
                 haa += v * z * z;

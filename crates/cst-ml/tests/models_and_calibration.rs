@@ -165,3 +165,40 @@ proptest! {
         prop_assert!((fitted - target).abs() < 1e-6 * w.iter().sum::<f64>());
     }
 }
+
+#[test]
+fn ece_interval_resamples_whole_days_and_separates_a_miscalibrated_score() {
+    // Real horizon-16 outcomes: a booster fitted on the first third, calibrated on the second,
+    // judged on the last third, once as calibrated and once with its odds tripled.
+    let ds = realdata::dataset(2, 5_000, &[16]);
+    let t = &ds.targets[0];
+    let rows: Vec<usize> = (0..ds.len()).filter(|&i| t.y[i].is_some()).collect();
+    let x: Vec<&[f64]> = rows.iter().map(|&i| ds.x[i].as_slice()).collect();
+    let y: Vec<bool> = rows.iter().map(|&i| t.y[i].unwrap()).collect();
+    let w: Vec<f64> = rows.iter().map(|&i| t.weight[i]).collect();
+    let third = rows.len() / 3;
+    let m = Gbdt::fit(&x[..third], &y[..third], &w[..third], &params(), 1);
+    let score: Vec<f64> = x.iter().map(|r| metrics::sigmoid(m.decision(r))).collect();
+    let platt = Platt::fit(&score[third..2 * third], &y[third..2 * third], &w[third..2 * third]);
+    let test = 2 * third..rows.len();
+    let calibrated: Vec<f64> = score[test.clone()].iter().map(|&s| platt.predict(s)).collect();
+    // Odds of winning stated three times too high.
+    let overstated: Vec<f64> = calibrated.iter().map(|&p| metrics::sigmoid(metrics::logit(p) + 3f64.ln())).collect();
+    let y_test = &y[test.clone()];
+    let days: Vec<i64> = rows[test].iter().map(|&i| ds.times[i].div_euclid(86_400)).collect();
+    let every_row: Vec<i64> = (0..days.len() as i64).collect();
+    let interval = |p: &[f64], blocks: &[i64]| metrics::ece_block_interval(p, y_test, blocks, 10, 500, 0.9, 7).unwrap();
+
+    let (lo, hi) = interval(&calibrated, &days);
+    assert!(0.0 <= lo && lo <= hi, "({lo}, {hi})");
+    assert_eq!(interval(&calibrated, &days), (lo, hi), "fixed seed, same interval");
+    // Rows of one day share label windows, so whole days vary more than single rows.
+    let (rlo, rhi) = interval(&calibrated, &every_row);
+    assert!(hi - lo > rhi - rlo, "days ({lo}, {hi}) vs rows ({rlo}, {rhi})");
+    // The tripled odds are miscalibrated beyond what resampling days explains.
+    let (slo, _) = interval(&overstated, &days);
+    assert!(slo > hi, "tripled odds from {slo}, calibrated up to {hi}");
+    // Too few days to say anything.
+    let short: Vec<i64> = days.iter().map(|d| d % 9).collect();
+    assert_eq!(metrics::ece_block_interval(&calibrated, y_test, &short, 10, 500, 0.9, 7), None);
+}

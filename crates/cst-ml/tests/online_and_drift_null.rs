@@ -20,13 +20,13 @@ fn real_outcomes() -> Vec<bool> {
 #[test]
 fn online_recalibration_is_the_identity_until_enough_outcomes_have_resolved() {
     let cfg = OnlineConfig { min_outcomes: 500, ..OnlineConfig::default() };
-    let mut r = OnlineRecalibrator::new(cfg);
+    let mut r = OnlineRecalibrator::new(cfg, 1);
     for &y in &real_outcomes()[..499] {
         r.observe(0.01, y);
     }
     assert_eq!(r.apply(0.01), 0.01);
     assert_eq!(r.map(), (1.0, 0.0));
-    let off = OnlineRecalibrator::new(OnlineConfig::off());
+    let off = OnlineRecalibrator::new(OnlineConfig::off(), 1);
     assert_eq!(off.apply(0.3), 0.3);
 }
 
@@ -38,8 +38,8 @@ fn online_recalibration_moves_a_wrong_static_probability_to_the_observed_win_rat
     let rate = recent.iter().filter(|&&v| v).count() as f64 / window as f64;
     assert!(rate > 0.03, "real horizon-4 long wins after fees: {rate}");
     for fit_slope in [true, false] {
-        let cfg = OnlineConfig { window, fit_slope, prior: 1e-6, ..OnlineConfig::default() };
-        let mut r = OnlineRecalibrator::new(cfg);
+        let cfg = OnlineConfig { window, fit_slope, prior: 1e-6, mix_with_static: true, ..OnlineConfig::default() };
+        let mut r = OnlineRecalibrator::new(cfg, 1);
         // A static calibrator that says 1% while the market pays out several times as often.
         y.iter().for_each(|&v| r.observe(0.01, v));
         let p = r.apply(0.01);
@@ -47,7 +47,7 @@ fn online_recalibration_moves_a_wrong_static_probability_to_the_observed_win_rat
         assert!(r.corrected_weight() > 0.999, "the correction predicted far better than the static 1%");
     }
     // The default prior shrinks the correction towards the static probability, a little.
-    let mut r = OnlineRecalibrator::new(OnlineConfig { window, fit_slope: false, ..OnlineConfig::default() });
+    let mut r = OnlineRecalibrator::new(OnlineConfig { window, fit_slope: false, ..OnlineConfig::default() }, 1);
     y.iter().for_each(|&v| r.observe(0.01, v));
     let p = r.apply(0.01);
     assert!(p > 0.8 * rate && p < rate, "shrunk {p} vs observed {rate}");
@@ -59,9 +59,9 @@ fn the_mix_lies_between_the_static_and_the_corrected_probability() {
     // the correction cannot beat it by much, so neither side dominates completely.
     let y = real_outcomes();
     let rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
-    let cfg = OnlineConfig { window: 2_000, min_outcomes: 200, ..OnlineConfig::default() };
+    let cfg = OnlineConfig { window: 2_000, min_outcomes: 200, mix_with_static: true, ..OnlineConfig::default() };
     let (mut mixed, mut alone) =
-        (OnlineRecalibrator::new(cfg), OnlineRecalibrator::new(OnlineConfig { mix_with_static: false, ..cfg }));
+        (OnlineRecalibrator::new(cfg, 1), OnlineRecalibrator::new(OnlineConfig { mix_with_static: false, ..cfg }, 1));
     for &v in &y {
         mixed.observe(rate, v);
         alone.observe(rate, v);
@@ -78,7 +78,7 @@ fn online_recalibration_is_deterministic_and_remembers_only_its_window() {
     let cfg = OnlineConfig { window: 1_000, min_outcomes: 200, refit_every: 1, ..OnlineConfig::default() };
     let p_of = |k: usize| 0.02 + 0.3 * (k % 7) as f64 / 7.0;
     let feed = |from: usize| {
-        let mut r = OnlineRecalibrator::new(cfg);
+        let mut r = OnlineRecalibrator::new(cfg, 1);
         (from..y.len()).for_each(|k| r.observe(p_of(k), y[k]));
         r
     };
@@ -88,6 +88,42 @@ fn online_recalibration_is_deterministic_and_remembers_only_its_window() {
     let ((a1, b1), (a2, b2)) = (a.map(), fresh.map());
     assert!((a1 - a2).abs() < 1e-6 && (b1 - b2).abs() < 1e-6, "({a1},{b1}) vs ({a2},{b2})");
     assert_eq!(a.outcomes(), 1_000);
+}
+
+#[test]
+fn overlapping_outcomes_count_as_one_over_h_independent_observations() {
+    // Real horizon-4 outcomes, a static map that says 1% everywhere. Weighing each outcome 1/h is
+    // the same penalised fit as counting it fully with an h-times stronger prior and an h-times
+    // larger minimum: h overlapping labels carry about one independent outcome between them.
+    let y = real_outcomes();
+    let h = 4;
+    let p_of = |k: usize| 0.01 + 0.2 * (k % 5) as f64 / 5.0;
+    let base = OnlineConfig { window: 4_000, min_outcomes: 300, refit_every: 1, ..OnlineConfig::default() };
+    let weighted_cfg = OnlineConfig { uniqueness_weighting: true, ..base };
+    let counted_cfg =
+        OnlineConfig { uniqueness_weighting: false, prior: base.prior * h as f64, min_outcomes: 300 * h, ..base };
+    let (mut weighted, mut counted) =
+        (OnlineRecalibrator::new(weighted_cfg, h), OnlineRecalibrator::new(counted_cfg, 1));
+    for (k, &v) in y.iter().enumerate() {
+        weighted.observe(p_of(k), v);
+        counted.observe(p_of(k), v);
+        if k + 1 == 300 * h - 1 {
+            assert_eq!(
+                weighted.map(),
+                (1.0, 0.0),
+                "{} outcomes of horizon {h} are not yet 300 independent ones",
+                k + 1
+            );
+        }
+    }
+    let ((a1, b1), (a2, b2)) = (weighted.map(), counted.map());
+    assert!((a1 - a2).abs() < 1e-6 && (b1 - b2).abs() < 1e-6, "({a1},{b1}) vs ({a2},{b2})");
+    assert_ne!((a1, b1), (1.0, 0.0), "the correction is active");
+    // A full count would weigh the same evidence h times as much and give a sharper map.
+    let mut unweighted = OnlineRecalibrator::new(OnlineConfig { uniqueness_weighting: false, ..base }, h);
+    y.iter().enumerate().for_each(|(k, &v)| unweighted.observe(p_of(k), v));
+    let (a3, b3) = unweighted.map();
+    assert!((a3 - 1.0).abs() + b3.abs() > (a1 - 1.0).abs() + b1.abs(), "({a3},{b3}) vs ({a1},{b1})");
 }
 
 /// A small model trained on the first 60% of two pairs' rows, and the rest to score.

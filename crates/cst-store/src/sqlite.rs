@@ -86,7 +86,11 @@ impl SqliteStore {
             return Ok(WriteOutcome::default());
         };
         let name = pair.wsname();
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock before the read: a deferred transaction that reads first
+        // and then writes cannot wait for another writer (SQLite answers "database is locked" at
+        // once when its read snapshot went stale), so a live feed writing while the journal
+        // commits would fail; this way it waits its turn under the busy timeout.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let stored = sqlx::query(SELECT)
             .bind(&name)
             .bind(interval.secs())

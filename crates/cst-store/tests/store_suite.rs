@@ -198,17 +198,38 @@ async fn migrations_apply_once(env: &Env) {
     assert_eq!(reopened.series().await.unwrap().len(), 1);
 }
 
+/// Several writers at once, as when the live feed stores candles while another task writes: each
+/// waits its turn and every candle lands (SQLite used to answer "database is locked" at once to a
+/// transaction that had read before writing).
+async fn concurrent_writers_of_one_series_all_land(env: &Env) {
+    let scratch = sqlite_env().await;
+    import_file(&scratch.store, &cst_testdata::path(Q1_HOURLY), None, None).await.unwrap();
+    let rows = scratch.store.candles(&xbt_usd(), Interval::H1, None, None).await.unwrap();
+    assert_eq!(rows.len(), 2160);
+    let writers: Vec<_> = rows
+        .chunks(180)
+        .map(|chunk| {
+            let (store, chunk) = (env.store.clone(), chunk.to_vec());
+            tokio::spawn(async move { store.write_candles(&xbt_usd(), Interval::H1, &chunk).await })
+        })
+        .collect();
+    for w in writers {
+        assert_eq!(w.await.unwrap().unwrap().inserted, 180);
+    }
+    assert_eq!(env.store.candles(&xbt_usd(), Interval::H1, None, None).await.unwrap(), rows);
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
                 let env = super::sqlite_env().await;
                 super::$case(&env).await;
             })*
         }
         mod postgres {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
                 let Some(env) = super::pg_env(stringify!($case)).await else { return };
                 super::$case(&env).await;
@@ -231,4 +252,5 @@ suite!(
     rejects_wrong_column_count,
     unknown_pair_says_how_to_pass_it,
     migrations_apply_once,
+    concurrent_writers_of_one_series_all_land,
 );

@@ -355,6 +355,15 @@ fn print_walk_forward(r: &WalkForwardReport) {
             h.horizon, h.n, h.auc, h.brier, h.log_loss, h.ece, h.coverage, h.coverage_nominal, h.gate.passed
         );
         println!("    gate: {}", h.gate.note);
+        println!("    {}", ece_interval_text(h));
+    }
+}
+
+/// The ECE's day-block bootstrap interval in words (how far another month could move it).
+fn ece_interval_text(h: &HorizonReport) -> String {
+    match h.ece_interval {
+        Some((lo, hi)) => format!("ece 90% interval over resampled days: {lo:.4} .. {hi:.4}"),
+        None => "ece interval: fewer than 10 days scored".to_string(),
     }
 }
 
@@ -433,6 +442,7 @@ pub fn evaluate(home: &HomeArgs, a: EvaluateArgs) -> anyhow::Result<ExitCode> {
                     r.horizon, r.n, r.auc, r.brier, r.log_loss, r.ece, r.coverage, r.coverage_nominal, r.gate.passed
                 );
                 println!("      {}", r.gate.note);
+                println!("      {}", ece_interval_text(r));
             }
         }
         Ok(ExitCode::SUCCESS)
