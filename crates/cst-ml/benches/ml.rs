@@ -10,6 +10,7 @@ use cst_ml::dataset::{Dataset, LabelConfig};
 use cst_ml::features;
 use cst_ml::labels::{Fee, LabelKind, Side};
 use cst_ml::pipeline::{Model, TrainConfig};
+use cst_ml::recalibration::{OnlineConfig, OnlineRecalibrator};
 use cst_ml::series::{Series, parse_ohlcvt};
 use std::hint::black_box;
 use std::time::Duration;
@@ -65,9 +66,11 @@ fn bench_prediction(c: &mut Criterion) {
     });
     // The scoring path: the same, then the causal online correction, warmed up on the real
     // outcomes of the latest rows (the refit happens when outcomes resolve, not per prediction).
-    let mut online = h.online_recalibrator();
+    // Switched on here with its default settings: `TrainConfig::full` leaves it off.
+    let online_cfg = OnlineConfig::default();
+    let mut online = OnlineRecalibrator::new(online_cfg, h.horizon);
     let t = &ds.targets[0];
-    for k in rows.iter().rev().take(h.online.window).rev() {
+    for k in rows.iter().rev().take(online_cfg.window).rev() {
         if let Some(win) = t.y[*k] {
             online.observe(h.predict(&ds.x[*k]).p, win);
         }

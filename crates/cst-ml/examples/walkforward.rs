@@ -5,10 +5,12 @@
 //! - `dev`: use only the data before the first out-of-sample fold of the acceptance run
 //!   (2023-01 → 2023-03), so choices are made without touching the reported folds;
 //! - `small`: the small training configuration; `short`: label short trades;
-//! - `h=16` (or `h=1,4`): horizons; `online=off|platt|intercept`; `window=N`; `prior=X`;
-//!   `mix=on` (the corrected probability mixed with the static one); `uniq=on` (each resolved
-//!   outcome weighs 1/h in the recalibrator instead of 1);
-//!   `calib=isotonic|platt`; `per-regime` (one static calibrator per volatility regime);
+//! - `h=16` (or `h=1,4`): horizons; `calib-on=oof|block` (the static calibrator learns from the
+//!   out-of-fold predictions of the fit block plus the calibration block, the default, or from the
+//!   calibration block alone); `calib=isotonic|platt`; `per-regime` (one static calibrator per
+//!   volatility regime); `online=platt|intercept|off` (the causal online correction, off by
+//!   default) and, for it, `window=N`, `prior=X`, `mix=on` (mixed with the static probability),
+//!   `uniq=on` (each resolved outcome weighs 1/h instead of 1);
 //! - `features=core`: an experiment, not the shipped recipe: the rows' features replaced by the
 //!   issue-4 pipeline `cst_core::features` (base block + 1h context + regime one-hot + gap count;
 //!   `bars_since_gap`, a growing counter, left out) plus this crate's `vol_64`, which the regime

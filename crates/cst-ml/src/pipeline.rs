@@ -42,6 +42,12 @@ pub struct TrainConfig {
     pub calibration: Method,
     /// One calibrator per volatility regime.
     pub calibrate_per_regime: bool,
+    /// Fit the static calibrator on the out-of-fold stacked predictions of the whole fit block as
+    /// well as on the calibration block (months of varied markets instead of the few weeks just
+    /// before the conformal block); off: the calibration block alone, as files written before this
+    /// field were trained. On in [`Self::full`]: chosen on the development folds.
+    #[serde(default)]
+    pub calibrate_out_of_fold: bool,
     /// Conformal coverage level.
     pub conformal_level: f64,
     /// Mondrian (per-regime) conformal quantiles.
@@ -51,7 +57,8 @@ pub struct TrainConfig {
     /// Drift alarm limits.
     pub drift: DriftLimits,
     /// Causal online recalibration applied after the static calibrator when scoring (files written
-    /// before it existed load with it off, so they score as they did).
+    /// before it existed load with it off, so they score as they did). Off in [`Self::full`]: with
+    /// the out-of-fold calibrator it made calibration worse on the development folds (BENCHMARKS.md).
     #[serde(default = "OnlineConfig::off")]
     pub online: OnlineConfig,
     /// Seed for bagging and subsampling.
@@ -81,11 +88,12 @@ impl TrainConfig {
             holdout_share: 0.3,
             calibration: Method::Isotonic,
             calibrate_per_regime: false,
+            calibrate_out_of_fold: true,
             conformal_level: 0.90,
             mondrian: true,
             gate: Gate::default(),
             drift: DriftLimits::default(),
-            online: OnlineConfig::default(),
+            online: OnlineConfig::off(),
             seed: 7,
         }
     }
@@ -219,18 +227,28 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
     }
     let vol_col = ds.column(VOL_FEATURE).ok_or_else(|| MlError::Config(format!("no {VOL_FEATURE} column")))?;
     let regime = VolTercile::fit(&v.x(&fit), vol_col);
-    let stacker = fit_stacker(&v, &fit, &regime, cfg, embargo_secs);
+    let (stacker, oof_rows, oof_preds) = fit_stacker(&v, &fit, &regime, cfg, embargo_secs);
     let (logistic, bagged) = fit_bases(&v, &fit, cfg, cfg.seed);
     let raw = |rows: &[usize]| -> Vec<f64> {
         rows.iter().map(|&i| stacker.predict(&base_p(&logistic, &bagged, &ds.x[i]), regime.of(&ds.x[i]))).collect()
     };
     let regimes = |rows: &[usize]| -> Vec<usize> { rows.iter().map(|&i| regime.of(&ds.x[i])).collect() };
-    let (cal_raw, cal_y, cal_w, cal_g) = (raw(&cal), v.y(&cal), v.w(&cal), regimes(&cal));
+    let (mut cal_raw, mut cal_y, mut cal_w, mut cal_g) = (raw(&cal), v.y(&cal), v.w(&cal), regimes(&cal));
+    if cfg.calibrate_out_of_fold {
+        // Each fit row's stacked score from base models that did not see it (the stacker has a few
+        // weights per regime fitted on tens of thousands of such rows, so its own optimism is
+        // negligible), then the calibration block's scores from the final models as before.
+        let oof_raw = oof_rows.iter().zip(&oof_preds).map(|(&i, p)| stacker.predict(p, regime.of(&ds.x[i])));
+        cal_raw = oof_raw.chain(cal_raw).collect();
+        cal_y = v.y(&oof_rows).into_iter().chain(cal_y).collect();
+        cal_w = v.w(&oof_rows).into_iter().chain(cal_w).collect();
+        cal_g = regimes(&oof_rows).into_iter().chain(cal_g).collect();
+    }
     let calibrator = Calibrator::fit(cfg.calibration, &cal_raw, &cal_y, &cal_w);
     let regime_calibrators = cfg.calibrate_per_regime.then(|| {
         (0..N_REGIMES)
             .map(|r| {
-                let k: Vec<usize> = (0..cal.len()).filter(|&k| cal_g[k] == r).collect();
+                let k: Vec<usize> = (0..cal_g.len()).filter(|&k| cal_g[k] == r).collect();
                 let pick = |s: &[f64]| k.iter().map(|&k| s[k]).collect::<Vec<f64>>();
                 let yk: Vec<bool> = k.iter().map(|&k| cal_y[k]).collect();
                 Calibrator::fit(cfg.calibration, &pick(&cal_raw), &yk, &pick(&cal_w))
@@ -257,7 +275,14 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
     Ok(model)
 }
 
-fn fit_stacker(v: &View<'_>, fit: &[usize], regime: &VolTercile, cfg: &TrainConfig, embargo_secs: i64) -> Stacker {
+/// The stacker, fitted on the base models' out-of-fold predictions, with those rows and predictions.
+fn fit_stacker(
+    v: &View<'_>,
+    fit: &[usize],
+    regime: &VolTercile,
+    cfg: &TrainConfig,
+    embargo_secs: i64,
+) -> (Stacker, Vec<usize>, Vec<Vec<f64>>) {
     let folds = validation::purged_kfold(v.timing(), fit, cfg.inner_folds.max(2), embargo_secs, Purge::On);
     let mut oof: Vec<(usize, Vec<f64>)> = Vec::with_capacity(fit.len());
     for (k, fold) in folds.iter().enumerate() {
@@ -270,7 +295,8 @@ fn fit_stacker(v: &View<'_>, fit: &[usize], regime: &VolTercile, cfg: &TrainConf
     let rows: Vec<usize> = oof.iter().map(|(i, _)| *i).collect();
     let preds: Vec<Vec<f64>> = oof.into_iter().map(|(_, p)| p).collect();
     let regimes: Vec<usize> = rows.iter().map(|&i| regime.of(&v.ds.x[i])).collect();
-    Stacker::fit(&preds, &regimes, &v.y(&rows), &v.w(&rows), cfg.stack_l2)
+    let stacker = Stacker::fit(&preds, &regimes, &v.y(&rows), &v.w(&rows), cfg.stack_l2);
+    (stacker, rows, preds)
 }
 
 fn fit_conformal(m: &mut HorizonModel, v: &View<'_>, fit: &[usize], conf: &[usize], cfg: &TrainConfig) {

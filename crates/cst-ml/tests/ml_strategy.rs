@@ -13,6 +13,7 @@ use cst_ml::MlError;
 use cst_ml::features::WARMUP;
 use cst_ml::labels::Side;
 use cst_ml::pipeline::{Model, TrainConfig};
+use cst_ml::recalibration::OnlineConfig;
 use cst_ml::series::{Series, parse_ohlcvt};
 use cst_ml::strategy::{MlEnsembleConfig, MlEnsembleGroup};
 
@@ -109,7 +110,9 @@ fn with_one_pair_the_stream_recalibrates_exactly_as_score_rows() {
     let ds = cst_ml::dataset::Dataset::from_series(&[series], &realdata::labels(&[4]), i64::MIN, i64::MAX);
     let split = rows[6_000].time;
     let train: Vec<usize> = (0..ds.len()).filter(|&i| ds.times[i] < split && ds.targets[0].y[i].is_some()).collect();
-    let m = Model::train(&ds, &train, &TrainConfig::small(realdata::labels(&[4])), &mut |_| {}).unwrap();
+    let mut cfg = TrainConfig::small(realdata::labels(&[4]));
+    cfg.online = OnlineConfig::default();
+    let m = Model::train(&ds, &train, &cfg, &mut |_| {}).unwrap();
     let hm = &m.horizons[0];
     assert!(hm.online.enabled && hm.unseen_from < split, "recalibrated, with unseen rows before the split");
     let unseen_known = (0..ds.len()).filter(|&i| ds.times[i] >= hm.unseen_from && ds.times[i] < split).count();

@@ -110,7 +110,21 @@ fn ml_ensemble_backtests_trade_only_gated_signals_on_real_candles() {
     let ap = ap.to_str().unwrap();
 
     // The fee-aware 1-hour model (Kraken's entry taker fee on both fills) from Jan-Feb.
-    let net = train(home, &["--horizons", "4", "--from", "2023-01-01", "--to", "2023-03-01", "--asset-pairs", ap]);
+    // With the online correction on, so the parity check below covers the recalibrated path too.
+    let net = train(
+        home,
+        &[
+            "--horizons",
+            "4",
+            "--from",
+            "2023-01-01",
+            "--to",
+            "2023-03-01",
+            "--asset-pairs",
+            ap,
+            "--online-recalibration",
+        ],
+    );
     let (r, text) = backtest(home, &net, "2023-03-01", "2023-03-15", "net-a", &[]);
     let g = &r["ml_gate"];
     assert_eq!(r["strategy"], format!("model:ml-ensemble({net},h=4)"));
@@ -128,10 +142,25 @@ fn ml_ensemble_backtests_trade_only_gated_signals_on_real_candles() {
     let (_, again) = backtest(home, &net, "2023-03-01", "2023-03-15", "net-b", &[]);
     assert_eq!(again, text, "same model and candles: byte-identical report.json");
 
-    // Gross direction over 4 hours (labelled with zero fees), Jan-Apr: its gate does pass signals
-    // at the default 0.80 in May-June, which exercises the order path without lowering any bar.
-    let gross =
-        train(home, &["--horizons", "16", "--from", "2023-01-01", "--to", "2023-05-01", "--taker-fee-pct", "0"]);
+    // Gross direction over 4 hours (labelled with zero fees), Jan-Apr, calibrated on the weeks just
+    // before its conformal block (`--calibrate-on block`): its gate does pass signals at the default
+    // 0.80 in May-June, which exercises the order path without lowering any bar. (The default
+    // out-of-fold calibrator, fitted on four months of markets, states no 0.80 there at all.)
+    let gross = train(
+        home,
+        &[
+            "--horizons",
+            "16",
+            "--from",
+            "2023-01-01",
+            "--to",
+            "2023-05-01",
+            "--taker-fee-pct",
+            "0",
+            "--calibrate-on",
+            "block",
+        ],
+    );
     let (r, text) = backtest(home, &gross, "2023-05-01", "2023-06-30", "gross-a", &[]);
     let g = &r["ml_gate"];
     assert_refusal_accounting(g);

@@ -3,6 +3,7 @@
 
 use cst_ml::calibration::Method;
 use cst_ml::pipeline::TrainConfig;
+use cst_ml::recalibration::OnlineConfig;
 
 /// The value of `name=value` among the program's arguments.
 pub fn arg(name: &str) -> Option<String> {
@@ -14,13 +15,16 @@ pub fn flag(name: &str) -> bool {
     std::env::args().any(|a| a == name)
 }
 
-/// Applies `online=off|platt|intercept`, `window=N`, `prior=X`, `mix=on|off`, `uniq=on|off`,
-/// `calib=isotonic|platt` and `per-regime` to `cfg`; without them `cfg` stays the shipped recipe.
+/// Applies `online=off|platt|intercept` (on with the default settings, or off), `window=N`,
+/// `prior=X`, `mix=on|off`, `uniq=on|off` (these four tune an enabled online correction),
+/// `calib=isotonic|platt`, `calib-on=oof|block` and `per-regime` to `cfg`; without them `cfg` stays
+/// the shipped recipe (`TrainConfig::full`).
 pub fn apply(cfg: &mut TrainConfig) {
     match arg("online").as_deref() {
         Some("off") => cfg.online.enabled = false,
-        Some("intercept") => cfg.online.fit_slope = false,
-        Some("platt") | None => {}
+        Some("platt") => cfg.online = OnlineConfig::default(),
+        Some("intercept") => cfg.online = OnlineConfig { fit_slope: false, ..OnlineConfig::default() },
+        None => {}
         Some(o) => panic!("online={o}?"),
     }
     if let Some(w) = arg("window") {
@@ -46,6 +50,12 @@ pub fn apply(cfg: &mut TrainConfig) {
         Some("isotonic") => cfg.calibration = Method::Isotonic,
         None => {}
         Some(o) => panic!("calib={o}?"),
+    }
+    match arg("calib-on").as_deref() {
+        Some("oof") => cfg.calibrate_out_of_fold = true,
+        Some("block") => cfg.calibrate_out_of_fold = false,
+        None => {}
+        Some(o) => panic!("calib-on={o}?"),
     }
     if flag("per-regime") {
         cfg.calibrate_per_regime = true;

@@ -14,6 +14,7 @@ use cst_ml::evaluation::{self, HorizonReport};
 use cst_ml::features::{self, WARMUP};
 use cst_ml::labels::{Fee, LabelKind, Side};
 use cst_ml::pipeline::{Model, TrainConfig};
+use cst_ml::recalibration::OnlineConfig;
 use cst_ml::series::Series;
 use cst_ml::walkforward::{self, WalkForwardConfig, WalkForwardReport};
 use cst_store::Store;
@@ -89,9 +90,28 @@ pub struct TrainArgs {
     /// Walk-forward blocks.
     #[arg(long, default_value_t = 6)]
     folds: usize,
+    /// Rows the static calibrator learns from: `oof`, the out-of-fold predictions of the whole
+    /// fit block plus the calibration block (months of varied markets); `block`, the calibration
+    /// block alone (the few weeks before the conformal block; how earlier models were trained).
+    #[arg(long, value_enum, default_value = "oof")]
+    calibrate_on: CalibrateOnArg,
+    /// Also correct the calibrated probability online from the model's own resolved outcomes
+    /// (a Platt map on the latest 20,000). Off by default: it lags market shifts, helps where they
+    /// persist and hurts where they reverse (BENCHMARKS.md has the measurements).
+    #[arg(long)]
+    online_recalibration: bool,
     /// Print `{"model_id": ...}` only.
     #[arg(long)]
     json: bool,
+}
+
+/// Where the static calibrator learns, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CalibrateOnArg {
+    /// Out-of-fold predictions of the fit block plus the calibration block.
+    Oof,
+    /// The calibration block alone.
+    Block,
 }
 
 /// Trade side on the command line.
@@ -195,6 +215,8 @@ pub fn train(home: &HomeArgs, a: TrainArgs) -> anyhow::Result<ExitCode> {
             SizeArg::Small => TrainConfig::small(labels.clone()),
         };
         cfg.seed = a.seed;
+        cfg.calibrate_out_of_fold = a.calibrate_on == CalibrateOnArg::Oof;
+        cfg.online = if a.online_recalibration { OnlineConfig::default() } else { OnlineConfig::off() };
         let (from, to) = range(&a.data)?;
         let series = load(store, &a.data, from - WARMUP as i64 * a.data.interval.secs(), to).await?;
         let ds = Dataset::from_series(&series, &labels, from, to);
