@@ -23,6 +23,10 @@ const DAY_SECS: i64 = 86_400;
 /// Bootstrap resamples of the ECE interval, and their fixed seed (reports are deterministic).
 const ECE_RESAMPLES: usize = 1_000;
 const ECE_SEED: u64 = 0x00EC_E000;
+/// Step size of adaptive conformal inference, and the resolved outcomes it needs before its own
+/// quantile replaces the split one.
+const ACI_GAMMA: f64 = 0.005;
+const ACI_MIN_SCORES: usize = 50;
 
 /// What the gate let through and how it fared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +73,8 @@ pub struct HorizonReport {
     pub coverage_nominal: f64,
     /// Coverage within each volatility regime.
     pub coverage_by_regime: Vec<Option<f64>>,
-    /// Coverage of adaptive conformal sets run online over the rows.
+    /// Coverage of adaptive conformal sets run online over the rows (each set from the outcomes
+    /// resolved before its decision).
     pub coverage_aci: f64,
     /// Share of rows whose set is a single class.
     pub single_class_share: f64,
@@ -92,6 +97,9 @@ pub struct Scored {
     pub prediction: Prediction,
     /// The gate's decision.
     pub decision: Decision,
+    /// The adaptive conformal (ACI) set issued at the decision: its level adapts only on outcomes
+    /// whose label window had closed by then.
+    pub aci_set: ClassSet,
 }
 
 /// The training references of every feature, with their null limits: the same daily windows of
@@ -172,6 +180,7 @@ pub fn score_rows(
     if let Some(&first) = rows.first() {
         warm_up(m, ds, target, ds.times[first], &mut online);
     }
+    let mut aci = Adaptive::new(Vec::new(), m.conformal.level, ACI_GAMMA);
     let mut pending: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
     let mut out: Vec<Scored> = Vec::new();
     let mut p_static: Vec<f64> = Vec::new();
@@ -185,17 +194,22 @@ pub fn score_rows(
             let win = t.y[s.row].unwrap_or(false);
             decay.push(s.prediction.p, win);
             online.observe(p_static[k], win);
+            aci.update(!s.aci_set.covers(win));
+            aci.scores.push(if win { 1.0 - s.prediction.p } else { s.prediction.p });
         }
         let fixed = m.predict(&ds.x[i]);
         let prediction = m.recalibrate(&fixed, &online);
         let mut alarms = feature_alarms.get(&ds.times[i].div_euclid(DAY_SECS)).cloned().unwrap_or_default();
         alarms.extend(decay.alarm());
         let decision = gate.decide(prediction.p, prediction.set, &alarms);
+        // Until 50 outcomes have resolved, the split quantile stands in for the adaptive one.
+        let aci_q = if aci.scores.len() < ACI_MIN_SCORES { m.conformal.q } else { aci.q() };
+        let aci_set = ClassSet::from_p(prediction.p, aci_q);
         if t.y[i].is_some() {
             pending.push(Reverse((t.end_time[i], out.len())));
         }
         p_static.push(fixed.p);
-        out.push(Scored { row: i, prediction, decision });
+        out.push(Scored { row: i, prediction, decision, aci_set });
     }
     out
 }
@@ -263,29 +277,13 @@ pub fn report(m: &HorizonModel, ds: &Dataset, target: usize, scored: &[Scored]) 
         coverage: share(&covered, &all).unwrap_or(0.0),
         coverage_nominal: m.conformal.level,
         coverage_by_regime,
-        coverage_aci: aci_coverage(m, &p, &y),
+        coverage_aci: share(&|s: &Scored| s.aci_set.covers(t.y[s.row].unwrap_or(false)), &all).unwrap_or(0.0),
         single_class_share: share(&|s: &Scored| s.prediction.set.is_single(), &all).unwrap_or(0.0),
         return_coverage: share(&return_cov, &all).unwrap_or(0.0),
         mean_disagreement: metrics::mean(scored.iter().map(|s| s.prediction.disagreement)),
         gate: gate_stats(scored, &y),
         refusals: refusal_counts(scored),
     }
-}
-
-fn aci_coverage(m: &HorizonModel, p: &[f64], y: &[bool]) -> f64 {
-    // ACI restarts from the pooled calibration quantile's score distribution, approximated by the
-    // scores implied by the first rows' outcomes as they resolve.
-    let mut aci = Adaptive::new(Vec::new(), m.conformal.level, 0.005);
-    let mut hits = 0usize;
-    for (&p, &y) in p.iter().zip(y) {
-        let q = if aci.scores.len() < 50 { m.conformal.q } else { aci.q() };
-        let set = ClassSet::from_p(p, q);
-        let hit = set.covers(y);
-        hits += usize::from(hit);
-        aci.update(!hit);
-        aci.scores.push(if y { 1.0 - p } else { p });
-    }
-    if p.is_empty() { 0.0 } else { hits as f64 / p.len() as f64 }
 }
 
 fn gate_stats(scored: &[Scored], y: &[bool]) -> GateStats {

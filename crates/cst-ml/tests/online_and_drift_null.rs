@@ -139,7 +139,7 @@ fn model_and_test_rows() -> (cst_ml::dataset::Dataset, Model, Vec<usize>) {
 }
 
 #[test]
-fn scored_probabilities_use_only_outcomes_known_at_their_decision_time() {
+fn scored_probabilities_and_adaptive_sets_use_only_outcomes_known_at_their_decision_time() {
     let (ds, model, test) = model_and_test_rows();
     let m = &model.horizons[0];
     let score = |ds: &cst_ml::dataset::Dataset| {
@@ -160,9 +160,11 @@ fn scored_probabilities_use_only_outcomes_known_at_their_decision_time() {
     }
     let after = score(&flipped);
     for j in 0..=k {
-        assert_eq!(before[j].prediction, after[j].prediction, "row {j} saw an unresolved outcome");
+        // Probability, gate decision and adaptive conformal set alike.
+        assert_eq!(before[j], after[j], "row {j} saw an unresolved outcome");
     }
     assert!(before[k + 1..].iter().zip(&after[k + 1..]).any(|(a, b)| a.prediction.p != b.prediction.p));
+    assert!(before[k + 1..].iter().zip(&after[k + 1..]).any(|(a, b)| a.aci_set != b.aci_set), "the ACI adapts");
 }
 
 #[test]
