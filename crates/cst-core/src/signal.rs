@@ -146,17 +146,66 @@ pub struct SignalRecord {
     pub outcome: SignalOutcome,
 }
 
+/// How many decisions ended in each outcome since start: the ring keeps only the newest, an
+/// operator's dashboard and alerts need all of them (`cst_signals_total{outcome}`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    /// Orders followed.
+    pub traded: u64,
+    /// Blocked by the signal gate.
+    pub gated: u64,
+    /// Refused by a risk rule.
+    pub risk_refused: u64,
+    /// Refused by the execution policy.
+    pub execution_refused: u64,
+    /// Refused while entries were paused.
+    pub paused: u64,
+    /// Smaller than the pair's minimum order.
+    pub below_minimum: u64,
+    /// Nothing to do.
+    pub unchanged: u64,
+}
+
+impl OutcomeCounts {
+    fn count(&mut self, outcome: &SignalOutcome) {
+        let slot = match outcome {
+            SignalOutcome::Traded => &mut self.traded,
+            SignalOutcome::Gated => &mut self.gated,
+            SignalOutcome::RiskRefused(_) => &mut self.risk_refused,
+            SignalOutcome::ExecutionRefused(_) => &mut self.execution_refused,
+            SignalOutcome::Paused => &mut self.paused,
+            SignalOutcome::BelowMinimum => &mut self.below_minimum,
+            SignalOutcome::Unchanged => &mut self.unchanged,
+        };
+        *slot += 1;
+    }
+
+    /// Each count with its label (kebab-case, as the signal log names the outcomes).
+    pub fn labelled(&self) -> [(&'static str, u64); 7] {
+        [
+            ("traded", self.traded),
+            ("gated", self.gated),
+            ("risk-refused", self.risk_refused),
+            ("execution-refused", self.execution_refused),
+            ("paused", self.paused),
+            ("below-minimum", self.below_minimum),
+            ("unchanged", self.unchanged),
+        ]
+    }
+}
+
 /// A bounded ring of the newest decisions; its storage is reserved once, so recording never
 /// reallocates, and bars without a decision never touch it.
 #[derive(Debug, Clone)]
 pub struct SignalLog {
     ring: VecDeque<SignalRecord>,
     total: u64,
+    counts: OutcomeCounts,
 }
 
 impl Default for SignalLog {
     fn default() -> Self {
-        Self { ring: VecDeque::with_capacity(SIGNAL_LOG_LEN), total: 0 }
+        Self { ring: VecDeque::with_capacity(SIGNAL_LOG_LEN), total: 0, counts: OutcomeCounts::default() }
     }
 }
 
@@ -166,8 +215,14 @@ impl SignalLog {
         if self.ring.len() == SIGNAL_LOG_LEN {
             self.ring.pop_front();
         }
+        self.counts.count(&record.outcome);
         self.ring.push_back(record);
         self.total += 1;
+    }
+
+    /// Decisions since start by outcome (they add up to [`Self::total`]).
+    pub fn outcome_counts(&self) -> OutcomeCounts {
+        self.counts
     }
 
     /// The kept decisions, oldest first.
@@ -212,6 +267,32 @@ mod tests {
         assert_eq!(log.iter().len(), SIGNAL_LOG_LEN);
         assert_eq!(log.iter().next().map(|r| r.time_ns), Some(5));
         assert_eq!(log.iter().last().map(|r| r.time_ns), Some(SIGNAL_LOG_LEN as i64 + 4));
+    }
+
+    #[test]
+    fn outcome_counts_cover_every_decision_including_those_the_ring_dropped() {
+        let mut log = SignalLog::default();
+        let outcomes = [
+            SignalOutcome::Gated,
+            SignalOutcome::RiskRefused(Rule::KillSwitch),
+            SignalOutcome::ExecutionRefused("spread".into()),
+            SignalOutcome::Paused,
+            SignalOutcome::BelowMinimum,
+            SignalOutcome::Unchanged,
+        ];
+        for k in 0..(SIGNAL_LOG_LEN as i64) {
+            log.push(record(k));
+        }
+        for (k, o) in outcomes.iter().enumerate() {
+            log.push(SignalRecord { outcome: o.clone(), ..record(1_000 + k as i64) });
+        }
+        let c = log.outcome_counts();
+        assert_eq!(c.traded, SIGNAL_LOG_LEN as u64, "traded ones that fell out of the ring still count");
+        assert_eq!(
+            (c.gated, c.risk_refused, c.execution_refused, c.paused, c.below_minimum, c.unchanged),
+            (1, 1, 1, 1, 1, 1)
+        );
+        assert_eq!(c.labelled().iter().map(|(_, n)| n).sum::<u64>(), log.total());
     }
 
     #[test]

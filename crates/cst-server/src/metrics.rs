@@ -42,6 +42,8 @@ pub const FILLS_TOTAL: &str = "cst_fills_total";
 pub const OPEN_ORDERS: &str = "cst_open_orders";
 /// Risk-guard refusals, by reason.
 pub const REFUSALS_TOTAL: &str = "cst_refusals_total";
+/// Strategy signals by what became of them.
+pub const SIGNALS_TOTAL: &str = "cst_signals_total";
 /// Realised slippage of each fill against its reference price, in basis points, by pair.
 pub const SLIPPAGE_BPS: &str = "cst_slippage_bps";
 /// The execution policy's slippage budget, in basis points, by pair.
@@ -74,7 +76,7 @@ pub const AGENT_HEALTH: &str = "cst_agent_health";
 pub const ENGINE_EVENT_LATENCY_SECONDS: &str = "cst_engine_event_latency_seconds";
 
 /// Every metric name above, for documentation checks.
-pub const ALL: [&str; 28] = [
+pub const ALL: [&str; 29] = [
     FEED_LAG_SECONDS,
     FEED_MESSAGES_TOTAL,
     FEED_CONNECTED,
@@ -88,6 +90,7 @@ pub const ALL: [&str; 28] = [
     FILLS_TOTAL,
     OPEN_ORDERS,
     REFUSALS_TOTAL,
+    SIGNALS_TOTAL,
     SLIPPAGE_BPS,
     SLIPPAGE_BUDGET_BPS,
     SLIPPAGE_OVER_BUDGET_TOTAL,
@@ -148,6 +151,10 @@ fn describe_all() {
     describe_counter!(FILLS_TOTAL, "Fills received");
     describe_gauge!(OPEN_ORDERS, "Orders resting at the venue");
     describe_counter!(REFUSALS_TOTAL, "Risk-guard refusals by reason");
+    describe_counter!(
+        SIGNALS_TOTAL,
+        "Strategy signals by outcome: traded, gated, risk-refused, execution-refused, paused, below-minimum, unchanged"
+    );
     describe_histogram!(SLIPPAGE_BPS, "Realised slippage per fill, basis points");
     describe_gauge!(SLIPPAGE_BUDGET_BPS, "Slippage budget, basis points");
     describe_counter!(SLIPPAGE_OVER_BUDGET_TOTAL, "Fills whose slippage exceeded the budget");
@@ -231,6 +238,9 @@ pub fn observe_snapshot(s: &SystemSnapshot) {
     counter!(FILLS_TOTAL).absolute(s.counters.fills);
     for r in &s.risk.refusals {
         counter!(REFUSALS_TOTAL, "reason" => r.reason.clone()).absolute(r.count);
+    }
+    for (outcome, n) in s.counters.signal_outcomes.labelled() {
+        counter!(SIGNALS_TOTAL, "outcome" => outcome).absolute(n);
     }
     for a in &s.agents {
         counter!(AGENT_RESTARTS_TOTAL, "agent" => a.name.clone()).absolute(a.restarts);

@@ -355,6 +355,10 @@ pub struct Counters {
     /// Strategy signals (targets) since start.
     #[serde(default)]
     pub signals: u64,
+    /// Those signals by outcome (traded, gated, refused by risk or execution, paused, below the
+    /// minimum order, unchanged).
+    #[serde(default)]
+    pub signal_outcomes: cst_core::signal::OutcomeCounts,
 }
 
 /// The data-quality gate's verdict for one series.

@@ -127,6 +127,16 @@ fn published_snapshot_carries_the_engines_orders_signals_quality_models_and_limi
     assert!(q["age_secs"].as_i64().unwrap() > 5 * 365 * 86_400, "2019 data is years old: {q}");
     let (_, metrics) = http_get(&addr, "/metrics", None);
     assert!(metrics.contains(r#"cst_data_quality_tradable{pair="XBT/USD",interval="1h"} 1"#), "{metrics}");
+    // Every signal since start, by outcome (the log above keeps only the newest 200): they add up
+    // to the backtest's count, and the last one traded.
+    let by_outcome: Vec<(String, u64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("cst_signals_total{outcome=\""))
+        .filter_map(|l| l.split_once("\"} ").map(|(o, n)| (o.to_string(), n.parse().unwrap())))
+        .collect();
+    assert_eq!(by_outcome.len(), 7, "{metrics}");
+    assert_eq!(by_outcome.iter().map(|(_, n)| n).sum::<u64>(), backtest_signals, "{by_outcome:?}");
+    assert!(by_outcome.iter().any(|(o, n)| o == "traded" && *n > 0), "{by_outcome:?}");
 
     // Models: the strategy driving the pair.
     let models = get(&addr, "/api/v1/models");

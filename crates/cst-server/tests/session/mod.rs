@@ -115,7 +115,7 @@ fn replay() -> SystemSnapshot {
         quote_currency: "USD".into(),
         overview,
         agents: agents(),
-        counters: Counters { orders_placed: 3, orders_cancelled: 0, fills: fills.len() as u64, signals: 0 },
+        counters: Counters { orders_placed: 3, orders_cancelled: 0, fills: fills.len() as u64, ..Counters::default() },
         fills,
         equity,
         positions,

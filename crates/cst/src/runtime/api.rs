@@ -250,6 +250,7 @@ pub fn snapshot(s: &EngineStatus, board: &HealthBoard, curve: &[EquityPoint], fa
             orders_cancelled: s.counts.cancels,
             fills: s.counts.fills,
             signals: s.signals_total,
+            signal_outcomes: s.signal_outcomes,
         },
     }
 }

@@ -72,6 +72,8 @@ pub struct EngineStatus {
     pub signals: Vec<SignalRecord>,
     /// Strategy decisions since start.
     pub signals_total: u64,
+    /// Those decisions by outcome.
+    pub signal_outcomes: cst_core::signal::OutcomeCounts,
     /// Strategy name per pair (same order as `positions`).
     pub strategies: Vec<String>,
     /// Model version per pair's strategy (`None` for rules; same order as `positions`).
@@ -323,6 +325,7 @@ fn status_of(trader: &Trader, feed: &Feed) -> EngineStatus {
         open_orders: engine.working_orders().iter().map(|o| open_order(o, trader.names())).collect(),
         signals: engine.signals().iter().cloned().collect(),
         signals_total: engine.signals().total(),
+        signal_outcomes: engine.signals().outcome_counts(),
         strategies: engine.strategy_names(),
         strategy_versions: engine.strategy_versions(),
         limits: engine.guard().limits().clone(),
