@@ -92,6 +92,22 @@ pub struct GatewayCounts {
     pub done: u64,
 }
 
+impl GatewayCounts {
+    /// Each count with its metric label.
+    pub fn labelled(&self) -> [(&'static str, u64); 8] {
+        [
+            ("sent", self.sent),
+            ("accepted", self.accepted),
+            ("rejected", self.rejected),
+            ("unknown", self.unknown),
+            ("fill", self.fills),
+            ("refused-fill", self.refused_fills),
+            ("cancel", self.cancels),
+            ("done", self.done),
+        ]
+    }
+}
+
 /// Whether an order may be sent, or only adopted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sending {

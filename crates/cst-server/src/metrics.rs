@@ -44,6 +44,10 @@ pub const OPEN_ORDERS: &str = "cst_open_orders";
 pub const REFUSALS_TOTAL: &str = "cst_refusals_total";
 /// Strategy signals by what became of them.
 pub const SIGNALS_TOTAL: &str = "cst_signals_total";
+/// Live order gateway: what it did with orders and executions, by event.
+pub const GATEWAY_EVENTS_TOTAL: &str = "cst_gateway_events_total";
+/// Live order gateway: orders working at Kraken.
+pub const GATEWAY_WORKING_ORDERS: &str = "cst_gateway_working_orders";
 /// Realised slippage of each fill against its reference price, in basis points, by pair.
 pub const SLIPPAGE_BPS: &str = "cst_slippage_bps";
 /// The execution policy's slippage budget, in basis points, by pair.
@@ -76,7 +80,7 @@ pub const AGENT_HEALTH: &str = "cst_agent_health";
 pub const ENGINE_EVENT_LATENCY_SECONDS: &str = "cst_engine_event_latency_seconds";
 
 /// Every metric name above, for documentation checks.
-pub const ALL: [&str; 29] = [
+pub const ALL: [&str; 31] = [
     FEED_LAG_SECONDS,
     FEED_MESSAGES_TOTAL,
     FEED_CONNECTED,
@@ -91,6 +95,8 @@ pub const ALL: [&str; 29] = [
     OPEN_ORDERS,
     REFUSALS_TOTAL,
     SIGNALS_TOTAL,
+    GATEWAY_EVENTS_TOTAL,
+    GATEWAY_WORKING_ORDERS,
     SLIPPAGE_BPS,
     SLIPPAGE_BUDGET_BPS,
     SLIPPAGE_OVER_BUDGET_TOTAL,
@@ -152,6 +158,11 @@ fn describe_all() {
     describe_gauge!(OPEN_ORDERS, "Orders resting at the venue");
     describe_counter!(REFUSALS_TOTAL, "Risk-guard refusals by reason");
     describe_counter!(
+        GATEWAY_EVENTS_TOTAL,
+        "Live gateway: orders sent, accepted, rejected, unknown outcome, fills booked and refused, cancels, done"
+    );
+    describe_gauge!(GATEWAY_WORKING_ORDERS, "Live gateway: orders working at the exchange");
+    describe_counter!(
         SIGNALS_TOTAL,
         "Strategy signals by outcome: traded, gated, risk-refused, execution-refused, paused, below-minimum, unchanged"
     );
@@ -201,6 +212,14 @@ pub fn record_resync(pair: &str) {
 /// Remaining budget fraction of a rate limiter (`rest-private`, `ws-orders`).
 pub fn set_rate_limiter_headroom(limiter: &str, ratio: f64) {
     gauge!(RATE_LIMITER_HEADROOM_RATIO, "limiter" => limiter.to_string()).set(ratio);
+}
+
+/// The live gateway's cumulative counts by event and its working orders.
+pub fn set_gateway(events: &[(&'static str, u64)], working: usize) {
+    for &(event, n) in events {
+        counter!(GATEWAY_EVENTS_TOTAL, "event" => event).absolute(n);
+    }
+    gauge!(GATEWAY_WORKING_ORDERS).set(working as f64);
 }
 
 /// Slippage of one fill against its budget.

@@ -195,6 +195,33 @@ async fn live_run_sends_the_first_approved_order_once_and_books_the_fills_kraken
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    // The gateway on /metrics: one order sent and accepted, both executions booked as fills with
+    // their slippage, and the private REST limiter's headroom.
+    let addr = run.api_addr();
+    let end = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let (_, m) = http_get(&addr, "/metrics", None);
+        if m.contains("cst_gateway_events_total{event=\"fill\"} 2") || Instant::now() > end {
+            break m;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for line in [
+        "cst_gateway_events_total{event=\"sent\"} 1",
+        "cst_gateway_events_total{event=\"accepted\"} 1",
+        "cst_gateway_events_total{event=\"rejected\"} 0",
+        "cst_gateway_events_total{event=\"fill\"} 2",
+        "cst_slippage_bps_count{pair=\"XBT/USD\"} 2",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line:?} in {metrics}");
+    }
+    let headroom: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("cst_rate_limiter_headroom_ratio{limiter=\"rest-private\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(headroom > 0.0 && headroom <= 1.0, "{headroom}");
     let stdout = run.seen.join("\n");
     run.terminate();
 

@@ -73,6 +73,7 @@ impl GatewayAgent {
                 },
                 _ = stopped(&mut stop) => return Ok(()),
             }
+            publish_metrics(&gateway);
             if !events.is_empty() {
                 for e in events {
                     self.reports.send(e).map_err(|_| anyhow::anyhow!("the engine is gone"))?;
@@ -94,5 +95,14 @@ impl GatewayAgent {
             gateway.working()
         );
         self.board.set("gateway", HealthState::Healthy, detail);
+    }
+}
+
+/// The gateway's counts, working orders and the private REST limiter's headroom, to /metrics.
+fn publish_metrics(gateway: &KrakenGateway) {
+    cst_server::metrics::set_gateway(&gateway.counts().labelled(), gateway.working());
+    let limits = gateway.client().limiter().snapshot();
+    if limits.rest_max > 0.0 {
+        cst_server::metrics::set_rate_limiter_headroom("rest-private", 1.0 - limits.rest_level / limits.rest_max);
     }
 }

@@ -17,6 +17,7 @@ use cst_store::journal::{
     ControlRecord, FillRecord, JournalBatch, LedgerRecord, OrderRecord, PositionRecord, RiskRecord,
 };
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -339,6 +340,9 @@ impl Trader {
             // Sequence numbers advance during a rebuild too, so resumed records continue them.
             self.fill_seq += 1;
             self.counts.fills += 1;
+            if self.journaling() {
+                self.record_slippage(f);
+            }
             if let (true, Some(before)) = (self.journaling(), before) {
                 self.record_fill(f, before);
             } else {
@@ -356,6 +360,22 @@ impl Trader {
             _ => return,
         };
         self.batch.statuses.push((id_text(status.0.0), status.1));
+    }
+
+    /// The fill's price against the quote it met on arrival, in bps that cost us (positive when a
+    /// buy paid more or a sell got less), next to the execution policy's per-order budget.
+    fn record_slippage(&self, f: &Fill) {
+        let (price, reference) = (f.price.value(), f.reference_price.value());
+        if reference.is_zero() {
+            return;
+        }
+        let sign = match f.side {
+            cst_core::trade::Side::Buy => Decimal::ONE,
+            cst_core::trade::Side::Sell => -Decimal::ONE,
+        };
+        let bps = ((price - reference) / reference * sign * Decimal::from(10_000)).to_f64().unwrap_or(0.0);
+        let budget = self.engine.policy().config().slippage_budget_bps;
+        cst_server::metrics::record_slippage(&self.names[f.pair.index()], bps, budget);
     }
 
     fn record_fill(&mut self, f: &Fill, (base_before, quote_before): (Decimal, Decimal)) {
