@@ -60,3 +60,30 @@ fn serve_reports_the_quality_gate_of_stored_real_data() {
     child.kill().expect("stop serve");
     let _ = child.wait();
 }
+
+#[test]
+fn a_generated_token_is_not_printed_when_stdout_is_not_a_terminal() {
+    // stdout piped, as under systemd, docker or `> serve.log`: the output names the token file and
+    // never carries the token itself.
+    let home = tempfile::tempdir().expect("tmp");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("CST_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut line, mut dashboard) = (String::new(), String::new());
+    out.read_line(&mut line).expect("first line");
+    out.read_line(&mut dashboard).expect("second line");
+    let token_file = home.path().join("api-token");
+    let token = std::fs::read_to_string(&token_file).expect("token file written");
+    assert!(token.trim().len() >= 32, "a generated token");
+    assert!(dashboard.contains(&format!("token in {}", token_file.display())), "{dashboard}");
+    assert!(!line.contains(token.trim()) && !dashboard.contains(token.trim()), "{line}{dashboard}");
+    child.kill().expect("stop serve");
+    let _ = child.wait();
+}

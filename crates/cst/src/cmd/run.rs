@@ -26,7 +26,7 @@ use cst_kraken::gateway::{GatewayConfig, KrakenGateway};
 use cst_kraken::rest::client::KRAKEN_REST_URL;
 use cst_kraken::rest::{RestClient, RestConfig};
 use cst_kraken::sign::Credentials;
-use cst_server::auth::{ApiTokens, TokenOrigin};
+use cst_server::auth::ApiTokens;
 use cst_server::snapshot::PairQuality;
 use cst_store::Store;
 use cst_store::import::{expand_paths, import_file};
@@ -480,16 +480,7 @@ fn api_listener(home: &HomeArgs, s: &Settings) -> anyhow::Result<Option<(std::ne
     let token_file = home.dir().join("api-token");
     std::fs::create_dir_all(home.dir())?;
     let (tokens, origin) = ApiTokens::from_env_or_file(&token_file)?;
-    println!("listening on http://{addr}");
-    match origin {
-        // Printed once, to the terminal only (never logged); later starts reuse the file.
-        TokenOrigin::Generated => {
-            println!("API token (stored in {}, mode 0600): {}", token_file.display(), tokens.control().expose());
-            println!("dashboard: http://{addr}/#token={}", tokens.control().expose());
-        }
-        TokenOrigin::File => println!("dashboard: http://{addr}/ (token in {})", token_file.display()),
-        TokenOrigin::Env => println!("dashboard: http://{addr}/ (token from $CST_API_TOKEN)"),
-    }
+    super::serve::announce(addr, &tokens, origin, &token_file);
     Ok(Some((listener, tokens)))
 }
 

@@ -56,15 +56,20 @@ pub fn run(home: &HomeArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn announce(addr: SocketAddr, tokens: &ApiTokens, origin: TokenOrigin, token_file: &std::path::Path) {
+/// Prints the API address and how to open the dashboard (`cst serve` and `cst run`). A newly
+/// generated token is shown once, and only when stdout is a terminal: redirected to a file or a
+/// log collector, the output names the token file instead, so the token never lands in a log.
+pub(crate) fn announce(addr: SocketAddr, tokens: &ApiTokens, origin: TokenOrigin, token_file: &std::path::Path) {
+    use std::io::IsTerminal;
     println!("listening on http://{addr}");
     match origin {
-        TokenOrigin::Generated => {
-            // Printed once, to the terminal only (never logged); later starts reuse the file.
+        TokenOrigin::Generated if std::io::stdout().is_terminal() => {
             println!("API token (stored in {}, mode 0600): {}", token_file.display(), tokens.control().expose());
             println!("dashboard: http://{addr}/#token={}", tokens.control().expose());
         }
-        TokenOrigin::File => println!("dashboard: http://{addr}/ (token in {})", token_file.display()),
+        TokenOrigin::Generated | TokenOrigin::File => {
+            println!("dashboard: http://{addr}/ (token in {})", token_file.display());
+        }
         TokenOrigin::Env => println!("dashboard: http://{addr}/ (token from $CST_API_TOKEN)"),
     }
 }
