@@ -16,7 +16,7 @@ use cst_ml::pipeline::{Model, TrainConfig, labelled_rows};
 use cst_ml::series::{Series, parse_ohlcvt};
 use cst_ml::walkforward::WalkForwardConfig;
 
-#[path = "common/recipe.rs"]
+#[path = "recipe/mod.rs"]
 mod recipe;
 
 const TRAIN_FROM: i64 = 1_672_531_200; // 2023-01-01

@@ -27,7 +27,7 @@ use cst_ml::series::{Series, parse_ohlcvt};
 use cst_ml::validation::{self, Timing};
 use cst_ml::walkforward::{self, WalkForwardConfig};
 
-#[path = "common/recipe.rs"]
+#[path = "recipe/mod.rs"]
 mod recipe;
 use recipe::{arg, flag};
 
