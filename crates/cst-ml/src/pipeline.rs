@@ -233,28 +233,21 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
         rows.iter().map(|&i| stacker.predict(&base_p(&logistic, &bagged, &ds.x[i]), regime.of(&ds.x[i]))).collect()
     };
     let regimes = |rows: &[usize]| -> Vec<usize> { rows.iter().map(|&i| regime.of(&ds.x[i])).collect() };
-    let (mut cal_raw, mut cal_y, mut cal_w, mut cal_g) = (raw(&cal), v.y(&cal), v.w(&cal), regimes(&cal));
+    let mut set = CalibrationSet { raw: raw(&cal), y: v.y(&cal), w: v.w(&cal), regime: regimes(&cal) };
     if cfg.calibrate_out_of_fold {
         // Each fit row's stacked score from base models that did not see it (the stacker has a few
         // weights per regime fitted on tens of thousands of such rows, so its own optimism is
         // negligible), then the calibration block's scores from the final models as before.
         let oof_raw = oof_rows.iter().zip(&oof_preds).map(|(&i, p)| stacker.predict(p, regime.of(&ds.x[i])));
-        cal_raw = oof_raw.chain(cal_raw).collect();
-        cal_y = v.y(&oof_rows).into_iter().chain(cal_y).collect();
-        cal_w = v.w(&oof_rows).into_iter().chain(cal_w).collect();
-        cal_g = regimes(&oof_rows).into_iter().chain(cal_g).collect();
+        let oof = CalibrationSet {
+            raw: oof_raw.collect(),
+            y: v.y(&oof_rows),
+            w: v.w(&oof_rows),
+            regime: regimes(&oof_rows),
+        };
+        set = oof.then(set);
     }
-    let calibrator = Calibrator::fit(cfg.calibration, &cal_raw, &cal_y, &cal_w);
-    let regime_calibrators = cfg.calibrate_per_regime.then(|| {
-        (0..N_REGIMES)
-            .map(|r| {
-                let k: Vec<usize> = (0..cal_g.len()).filter(|&k| cal_g[k] == r).collect();
-                let pick = |s: &[f64]| k.iter().map(|&k| s[k]).collect::<Vec<f64>>();
-                let yk: Vec<bool> = k.iter().map(|&k| cal_y[k]).collect();
-                Calibrator::fit(cfg.calibration, &pick(&cal_raw), &yk, &pick(&cal_w))
-            })
-            .collect()
-    });
+    let (calibrator, regime_calibrators) = set.fit(cfg);
     let mut model = HorizonModel {
         horizon: ds.targets[target].horizon,
         regime,
@@ -273,6 +266,41 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
     };
     fit_conformal(&mut model, &v, &fit, &conf, cfg);
     Ok(model)
+}
+
+/// Scores a calibrator learns from, with their outcomes, weights and regimes.
+struct CalibrationSet {
+    raw: Vec<f64>,
+    y: Vec<bool>,
+    w: Vec<f64>,
+    regime: Vec<usize>,
+}
+
+impl CalibrationSet {
+    /// This set followed by `later`.
+    fn then(mut self, later: CalibrationSet) -> Self {
+        self.raw.extend(later.raw);
+        self.y.extend(later.y);
+        self.w.extend(later.w);
+        self.regime.extend(later.regime);
+        self
+    }
+
+    /// The pooled calibrator, and one per regime when configured.
+    fn fit(&self, cfg: &TrainConfig) -> (Calibrator, Option<Vec<Calibrator>>) {
+        let pooled = Calibrator::fit(cfg.calibration, &self.raw, &self.y, &self.w);
+        let per_regime = cfg.calibrate_per_regime.then(|| {
+            (0..N_REGIMES)
+                .map(|r| {
+                    let k: Vec<usize> = (0..self.regime.len()).filter(|&k| self.regime[k] == r).collect();
+                    let pick = |s: &[f64]| k.iter().map(|&k| s[k]).collect::<Vec<f64>>();
+                    let yk: Vec<bool> = k.iter().map(|&k| self.y[k]).collect();
+                    Calibrator::fit(cfg.calibration, &pick(&self.raw), &yk, &pick(&self.w))
+                })
+                .collect()
+        });
+        (pooled, per_regime)
+    }
 }
 
 /// The stacker, fitted on the base models' out-of-fold predictions, with those rows and predictions.
