@@ -239,12 +239,8 @@ pub fn fit_horizon(ds: &Dataset, target: usize, rows: &[usize], cfg: &TrainConfi
         // weights per regime fitted on tens of thousands of such rows, so its own optimism is
         // negligible), then the calibration block's scores from the final models as before.
         let oof_raw = oof_rows.iter().zip(&oof_preds).map(|(&i, p)| stacker.predict(p, regime.of(&ds.x[i])));
-        let oof = CalibrationSet {
-            raw: oof_raw.collect(),
-            y: v.y(&oof_rows),
-            w: v.w(&oof_rows),
-            regime: regimes(&oof_rows),
-        };
+        let oof =
+            CalibrationSet { raw: oof_raw.collect(), y: v.y(&oof_rows), w: v.w(&oof_rows), regime: regimes(&oof_rows) };
         set = oof.then(set);
     }
     let (calibrator, regime_calibrators) = set.fit(cfg);
