@@ -59,6 +59,10 @@ fn trains_evaluates_signals_and_promotes_then_rolls_back_on_real_candles() {
     assert_eq!(r["n"], 2 * (14 * 96 - 3) - (1 + 4 + 64));
     assert_eq!(r["reliability"].as_array().unwrap().len(), 10);
     assert_eq!(r["coverage_nominal"], 0.9);
+    // 14 days scored: the ECE comes with its day-bootstrap interval.
+    let ece = r["ece"].as_f64().unwrap();
+    let (lo, hi) = (r["ece_interval"][0].as_f64().unwrap(), r["ece_interval"][1].as_f64().unwrap());
+    assert!(0.0 <= lo && lo <= hi && hi < 1.0 && ece < 1.0, "{lo} .. {hi} around {ece}");
 
     let csv = home.path().join("signals.csv");
     let (code, _, err) = cst(
