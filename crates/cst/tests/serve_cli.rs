@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 const TOKEN: &str = "serve-cli-test-token-0123456789";
 
@@ -19,6 +19,24 @@ fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     (status, serde_json::from_str(body).expect("JSON body"))
 }
 
+/// `cst serve` on a free port with `CST_API_TOKEN` set to `token` (or unset), stdout piped; returns
+/// the process, its stdout (kept open: a closed pipe would fail serve's later prints) and the first
+/// two lines (the listen address and the dashboard line).
+fn spawn_serve(home: &std::path::Path, token: Option<&str>) -> (Child, BufReader<ChildStdout>, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cst"));
+    cmd.arg("--home").arg(home).args(["serve", "--listen", "127.0.0.1:0"]);
+    match token {
+        Some(t) => cmd.env("CST_API_TOKEN", t),
+        None => cmd.env_remove("CST_API_TOKEN"),
+    };
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("serve starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut line, mut dashboard) = (String::new(), String::new());
+    out.read_line(&mut line).expect("first line");
+    out.read_line(&mut dashboard).expect("second line");
+    (child, out, line, dashboard)
+}
+
 #[test]
 fn serve_reports_the_quality_gate_of_stored_real_data() {
     let home = tempfile::tempdir().expect("tmp");
@@ -27,20 +45,7 @@ fn serve_reports_the_quality_gate_of_stored_real_data() {
     let import = Command::new(cst).arg("--home").arg(home.path()).args(["data", "import"]).arg(&file).output();
     assert!(import.expect("import runs").status.success());
 
-    let mut child = Command::new(cst)
-        .arg("--home")
-        .arg(home.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("CST_API_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    // Keep reading stdout open for the whole test: a closed pipe would fail serve's later prints.
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let (mut line, mut dashboard) = (String::new(), String::new());
-    out.read_line(&mut line).expect("first line");
-    out.read_line(&mut dashboard).expect("second line");
+    let (mut child, _out, line, dashboard) = spawn_serve(home.path(), Some(TOKEN));
     assert!(dashboard.contains("token from $CST_API_TOKEN") && !dashboard.contains(TOKEN), "{dashboard}");
     let addr = line.trim().strip_prefix("listening on http://").expect("listen line").to_string();
 
@@ -66,19 +71,7 @@ fn a_generated_token_is_not_printed_when_stdout_is_not_a_terminal() {
     // stdout piped, as under systemd, docker or `> serve.log`: the output names the token file and
     // never carries the token itself.
     let home = tempfile::tempdir().expect("tmp");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cst"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("CST_API_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let (mut line, mut dashboard) = (String::new(), String::new());
-    out.read_line(&mut line).expect("first line");
-    out.read_line(&mut dashboard).expect("second line");
+    let (mut child, _out, line, dashboard) = spawn_serve(home.path(), None);
     let token_file = home.path().join("api-token");
     let token = std::fs::read_to_string(&token_file).expect("token file written");
     assert!(token.trim().len() >= 32, "a generated token");
