@@ -246,6 +246,7 @@ async fn metrics_exposition_contains_every_documented_name() {
     metrics::set_rate_limiter_headroom("rest-private", 0.75);
     metrics::record_slippage("XBT/USD", 3.5, 10.0);
     metrics::record_engine_event_latency(0.000_004);
+    metrics::set_gateway(&[("sent", 1), ("fill", 2)], 1);
     h.state.update(|s| {
         s.risk.refusals.push(cst_server::snapshot::RefusalCount { reason: "max-position".into(), count: 2 });
         s.risk.kill_level = KillLevel::ReduceOnly;
@@ -260,5 +261,8 @@ async fn metrics_exposition_contains_every_documented_name() {
     assert!(text.contains("cst_kill_switch_level 2"), "{text}");
     assert!(text.contains("cst_refusals_total{reason=\"max-position\"} 2"));
     assert!(text.contains("cst_engine_event_latency_seconds_bucket"));
+    assert!(
+        text.contains("cst_gateway_events_total{event=\"fill\"} 2") && text.contains("cst_gateway_working_orders 1")
+    );
     assert!(text.contains("cst_data_quality_tradable{pair=\"XBT/USD\",interval=\"1h\"}"));
 }
