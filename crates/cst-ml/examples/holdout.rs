@@ -24,13 +24,7 @@ const SPLIT: i64 = 1_685_577_600; // 2023-06-01
 const TEST_TO: i64 = 1_688_169_600; // 2023-07-01
 
 fn main() {
-    let pairs = [
-        ("XBT/USD", "XBTUSD"),
-        ("ETH/USD", "ETHUSD"),
-        ("SOL/USD", "SOLUSD"),
-        ("DOT/USD", "DOTUSD"),
-        ("AVAX/USD", "AVAXUSD"),
-    ];
+    let pairs = recipe::PAIRS;
     let rows: Vec<(&str, Vec<CandleRow>)> = pairs
         .iter()
         .map(|(p, f)| {

@@ -33,13 +33,7 @@ use recipe::{arg, flag};
 
 fn main() {
     let side = if flag("short") { Side::Short } else { Side::Long };
-    let pairs = [
-        ("XBT/USD", "XBTUSD"),
-        ("ETH/USD", "ETHUSD"),
-        ("SOL/USD", "SOLUSD"),
-        ("DOT/USD", "DOTUSD"),
-        ("AVAX/USD", "AVAXUSD"),
-    ];
+    let pairs = recipe::PAIRS;
     let raw: Vec<Vec<CandleRow>> = pairs
         .iter()
         .map(|(_, f)| {

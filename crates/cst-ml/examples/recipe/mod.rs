@@ -5,6 +5,15 @@ use cst_ml::calibration::Method;
 use cst_ml::pipeline::TrainConfig;
 use cst_ml::recalibration::OnlineConfig;
 
+/// The five pairs of the 2023 H1 15-minute set: (pair, file stem in `intraday-2023/h1-15m/`).
+pub const PAIRS: [(&str, &str); 5] = [
+    ("XBT/USD", "XBTUSD"),
+    ("ETH/USD", "ETHUSD"),
+    ("SOL/USD", "SOLUSD"),
+    ("DOT/USD", "DOTUSD"),
+    ("AVAX/USD", "AVAXUSD"),
+];
+
 /// The value of `name=value` among the program's arguments.
 pub fn arg(name: &str) -> Option<String> {
     std::env::args().find_map(|a| a.strip_prefix(&format!("{name}=")).map(str::to_string))
